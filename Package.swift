@@ -1,0 +1,27 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "janus",
+    products: [
+        // The Swift queue: a blocking face for threads and an async face for tasks.
+        .library(name: "JanusCore", targets: ["JanusCore"]),
+        // libjanus.so: the C ABI of include/janus.h over the same core.
+        .library(name: "janus", type: .dynamic, targets: ["JanusCAPI"]),
+    ],
+    targets: [
+        .target(
+            name: "JanusCore"
+        ),
+        // include/janus.h as a Swift module, for the exact C types.
+        .target(name: "CJanus"),
+        .target(
+            name: "JanusCAPI",
+            dependencies: ["JanusCore", "CJanus"]
+            // The Makefile adds the linker flags of the shipped libjanus.so (export list,
+            // nodelete, static Swift runtime): unsafeFlags here would bar SwiftPM users.
+        ),
+        .testTarget(name: "JanusCoreTests", dependencies: ["JanusCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

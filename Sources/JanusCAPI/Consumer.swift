@@ -1,0 +1,111 @@
+import CJanus
+import JanusCore
+
+/// The Swift tasks behind a `janus_consumer *`: each awaits items on the queue's async face,
+/// passes them to the C callback and marks them done.
+final class Consumer: Sendable {
+    let queue: CQueue
+    let callback: ConsumeCallback
+    /// Set once the consumer is to take no further item (fn said stop, or cancel).
+    let stopping = StopFlag()
+    /// One unfinished task per running consumer task: `join` on it is `janus_consumer_wait`,
+    /// reusing the queue's own waiting machinery for C threads.
+    let finished = JanusQueue<UInt8>()
+    /// Written once in `start`, before any other thread can see the consumer.
+    nonisolated(unsafe) private var tasks: [Task<Void, Never>] = []
+    // nonisolated(unsafe): `tasks` is assigned only in `start`, which runs before the handle is
+    // returned to C; afterwards it is only read (by cancel), so there is no concurrent write.
+
+    init(queue: CQueue, callback: ConsumeCallback) {
+        self.queue = queue
+        self.callback = callback
+    }
+
+    func start(tasks count: Int) {
+        for _ in 0..<count { try? finished.sync.putNowait(0) }
+        tasks = (0..<count).map { _ in
+            Task.detached { [self] in
+                await run()
+                try? finished.sync.taskDone()
+            }
+        }
+    }
+
+    private func run() async {
+        while !stopping.isSet {
+            let item: CItem
+            switch await queue.taskGet(.until(nil)) {
+            case .success(let taken): item = taken
+            case .failure: return  // shut down and drained, or cancelled: nothing was taken
+            }
+            if stopping.isSet {
+                // Taken just as another task said stop: never nowhere (janus.h), and never to fn
+                // after a stop.
+                queue.onDiscard?(item)
+                _ = queue.markTaskDone()
+                return
+            }
+            let verdict = callback.call(item)
+            _ = queue.markTaskDone()
+            if verdict != 0 {
+                cancel()
+                return
+            }
+        }
+    }
+
+    func cancel() {
+        stopping.set()
+        for task in tasks { task.cancel() }
+    }
+}
+
+/// The C callback and its context.
+///
+/// @unchecked Sendable: a C function pointer is immutable, and janus.h requires `fn` and `ctx`
+/// to be safe to use from several threads at once (they run on Swift concurrency threads).
+struct ConsumeCallback: @unchecked Sendable {
+    let fn: janus_consume_fn
+    let ctx: UnsafeMutableRawPointer?
+
+    func call(_ item: CItem) -> Int32 { fn(item.raw, ctx) }
+}
+
+/// A flag that goes from false to true once.
+final class StopFlag: Sendable {
+    private let queue = JanusQueue<UInt8>()
+    var isSet: Bool { queue.isShutdown }
+    func set() { queue.shutdown() }
+}
+
+@_cdecl("janus_consume_async")
+public func janus_consume_async(
+    _ q: OpaquePointer?, _ fn: janus_consume_fn?, _ ctx: UnsafeMutableRawPointer?, _ tasks: Int
+) -> OpaquePointer? {
+    guard let q, let fn, tasks > 0 else { return nil }
+    let consumer = Consumer(queue: CQueue.fromCHandle(q), callback: ConsumeCallback(fn: fn, ctx: ctx))
+    consumer.start(tasks: tasks)
+    return OpaquePointer(Unmanaged.passRetained(consumer).toOpaque())
+}
+
+@_cdecl("janus_consumer_wait")
+public func janus_consumer_wait(_ c: OpaquePointer?, _ timeout_ms: Int64) -> janus_status {
+    guard let c else { return JANUS_EINVAL }
+    let consumer = Unmanaged<Consumer>.fromOpaque(UnsafeRawPointer(c)).takeUnretainedValue()
+    guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
+    return janus_status(consumer.finished.threadJoin(wait))
+}
+
+@_cdecl("janus_consumer_cancel")
+public func janus_consumer_cancel(_ c: OpaquePointer?) {
+    guard let c else { return }
+    Unmanaged<Consumer>.fromOpaque(UnsafeRawPointer(c)).takeUnretainedValue().cancel()
+}
+
+@_cdecl("janus_consumer_free")
+public func janus_consumer_free(_ c: OpaquePointer?) {
+    guard let c else { return }
+    let consumer = Unmanaged<Consumer>.fromOpaque(UnsafeRawPointer(c)).takeRetainedValue()
+    consumer.cancel()
+    _ = consumer.finished.threadJoin(.until(nil))
+}

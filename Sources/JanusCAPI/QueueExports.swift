@@ -1,0 +1,166 @@
+import CJanus
+import JanusCore
+
+// The queue functions of janus.h. Each converts handles, timeouts and statuses and calls the
+// core; no queue logic lives here.
+
+@_cdecl("janus_queue_new")
+public func janus_queue_new(_ kind: janus_kind, _ maxsize: Int) -> OpaquePointer? {
+    var options = janus_options()
+    options.kind = kind
+    options.maxsize = maxsize
+    return janus_queue_new_with(&options)
+}
+
+@_cdecl("janus_queue_new_with")
+public func janus_queue_new_with(_ options: UnsafePointer<janus_options>?) -> OpaquePointer? {
+    guard let options = options?.pointee else { return nil }
+    let callbacks = CCallbacks(destroy: options.destroy, compare: options.compare, ctx: options.ctx)
+    guard let ordering = callbacks.ordering(options.kind) else { return nil }
+    // size_t arrives as Int: a limit above Int.max is as good as unbounded.
+    let maxsize = options.maxsize < 0 ? Int.max : options.maxsize
+    let queue = CQueue(ordering, maxsize: maxsize, onDiscard: callbacks.discard)
+    return OpaquePointer(Unmanaged.passRetained(queue).toOpaque())
+}
+
+@_cdecl("janus_queue_free")
+public func janus_queue_free(_ q: OpaquePointer?) {
+    guard let q else { return }
+    let queue = Unmanaged<CQueue>.fromOpaque(UnsafeRawPointer(q)).takeRetainedValue()
+    // Blocked callers wake with JANUS_SHUTDOWN and items left go to destroy; the object itself
+    // goes when the last caller, consumer or producer still holding it lets go.
+    queue.close()
+}
+
+@_cdecl("janus_queue_put")
+public func janus_queue_put(_ q: OpaquePointer?, _ item: UnsafeMutableRawPointer?, _ timeout_ms: Int64)
+    -> janus_status
+{
+    withQueue(q, orElse: JANUS_EINVAL) { queue in
+        guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
+        return janus_status(queue.threadPut(CItem(item), wait))
+    }
+}
+
+@_cdecl("janus_queue_get")
+public func janus_queue_get(
+    _ q: OpaquePointer?, _ item_out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ timeout_ms: Int64
+) -> janus_status {
+    withQueue(q, orElse: JANUS_EINVAL) { queue in
+        guard let item_out else { return JANUS_EINVAL }
+        guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
+        switch queue.threadGet(wait) {
+        case .success(let item):
+            item_out.pointee = item.raw
+            return JANUS_OK
+        case .failure(let error):
+            return janus_status(error)
+        }
+    }
+}
+
+@_cdecl("janus_queue_put_many")
+public func janus_queue_put_many(
+    _ q: OpaquePointer?, _ items: UnsafePointer<UnsafeMutableRawPointer?>?, _ count: Int,
+    _ put_count_out: UnsafeMutablePointer<Int>?, _ timeout_ms: Int64
+) -> janus_status {
+    withQueue(q, orElse: JANUS_EINVAL) { queue in
+        guard let put_count_out, items != nil || count == 0, count >= 0 else { return JANUS_EINVAL }
+        guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
+        put_count_out.pointee = 0
+        guard let items, count > 0 else { return JANUS_OK }
+        // CItem is a single pointer with the layout of `void *`.
+        let buffer = UnsafeBufferPointer(
+            start: UnsafeRawPointer(items).assumingMemoryBound(to: CItem.self), count: count)
+        let (inserted, error) = queue.threadPutMany(buffer, wait)
+        put_count_out.pointee = inserted
+        return error.map(janus_status.init) ?? JANUS_OK
+    }
+}
+
+@_cdecl("janus_queue_get_many")
+public func janus_queue_get_many(
+    _ q: OpaquePointer?, _ items_out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ max_count: Int,
+    _ got_count_out: UnsafeMutablePointer<Int>?, _ timeout_ms: Int64
+) -> janus_status {
+    withQueue(q, orElse: JANUS_EINVAL) { queue in
+        guard let items_out, let got_count_out, max_count > 0 else { return JANUS_EINVAL }
+        guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
+        got_count_out.pointee = 0
+        let buffer = UnsafeMutableBufferPointer(
+            start: UnsafeMutableRawPointer(items_out).bindMemory(to: CItem.self, capacity: max_count),
+            count: max_count)
+        defer { UnsafeMutableRawPointer(items_out).bindMemory(to: UnsafeMutableRawPointer?.self, capacity: max_count) }
+        switch queue.threadGetMany(into: buffer, wait) {
+        case .success(let taken):
+            got_count_out.pointee = taken
+            return JANUS_OK
+        case .failure(let error):
+            return janus_status(error)
+        }
+    }
+}
+
+@_cdecl("janus_queue_task_done")
+public func janus_queue_task_done(_ q: OpaquePointer?) -> janus_status {
+    withQueue(q, orElse: JANUS_EINVAL) { janus_status($0.markTaskDone()) }
+}
+
+@_cdecl("janus_queue_join")
+public func janus_queue_join(_ q: OpaquePointer?, _ timeout_ms: Int64) -> janus_status {
+    withQueue(q, orElse: JANUS_EINVAL) { queue in
+        guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
+        return janus_status(queue.threadJoin(wait))
+    }
+}
+
+@_cdecl("janus_queue_qsize")
+public func janus_queue_qsize(_ q: OpaquePointer?) -> Int {
+    withQueue(q, orElse: 0) { $0.count }
+}
+
+@_cdecl("janus_queue_empty")
+public func janus_queue_empty(_ q: OpaquePointer?) -> Bool {
+    withQueue(q, orElse: false) { $0.isEmpty }
+}
+
+@_cdecl("janus_queue_full")
+public func janus_queue_full(_ q: OpaquePointer?) -> Bool {
+    withQueue(q, orElse: false) { $0.isFull }
+}
+
+@_cdecl("janus_queue_maxsize")
+public func janus_queue_maxsize(_ q: OpaquePointer?) -> Int {
+    withQueue(q, orElse: 0) { $0.maxsize }
+}
+
+@_cdecl("janus_queue_unfinished_tasks")
+public func janus_queue_unfinished_tasks(_ q: OpaquePointer?) -> Int {
+    withQueue(q, orElse: 0) { $0.unfinishedTasks }
+}
+
+@_cdecl("janus_queue_shutdown")
+public func janus_queue_shutdown(_ q: OpaquePointer?, _ immediate: Bool) -> janus_status {
+    withQueue(q, orElse: JANUS_EINVAL) { queue in
+        queue.shutdown(immediate: immediate)
+        return JANUS_OK
+    }
+}
+
+@_cdecl("janus_queue_close")
+public func janus_queue_close(_ q: OpaquePointer?) {
+    withQueue(q, orElse: ()) { $0.close() }
+}
+
+@_cdecl("janus_queue_is_shutdown")
+public func janus_queue_is_shutdown(_ q: OpaquePointer?) -> Bool {
+    withQueue(q, orElse: false) { $0.isShutdown }
+}
+
+@_cdecl("janus_queue_wait_closed")
+public func janus_queue_wait_closed(_ q: OpaquePointer?, _ timeout_ms: Int64) -> janus_status {
+    withQueue(q, orElse: JANUS_EINVAL) { queue in
+        guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
+        return janus_status(queue.threadWaitClosed(wait))
+    }
+}

@@ -1,0 +1,126 @@
+/// The async face of a ``JanusQueue`` (janus `async_q`): for Swift concurrency tasks.
+///
+/// Waiting calls suspend the task and never block a thread. Cancellation is clean: a cancelled
+/// get takes no item, a cancelled put inserts nothing (both throw `.cancelled`); a waiter that
+/// an item reached just before it was cancelled returns that item. Tasks on any executor and
+/// threads on the blocking face share one first-come-first-served order.
+///
+/// Timeouts (janus has none): `nil` waits until served or cancelled, `.zero` does not wait, a
+/// positive duration waits at most that long, a negative one throws `.invalidArgument`.
+public struct AsyncFace<Element: Sendable>: Sendable {
+    /// The queue this face belongs to.
+    public let queue: JanusQueue<Element>
+
+    /// Puts `item`, suspending while the queue is full.
+    /// - Throws: `.full` (timeout), `.shutDown`, `.cancelled`. On any error the item was not
+    ///   inserted.
+    public func put(_ item: Element, timeout: Duration? = nil) async throws(QueueError) {
+        try await queue.taskPut(item, TaskWait(timeout)).get()
+    }
+
+    /// Puts `item` if there is room now. - Throws: `.full`, `.shutDown`.
+    public func putNowait(_ item: Element) throws(QueueError) {
+        try queue.threadPut(item, .noWait).get()
+    }
+
+    /// Removes and returns the next item, suspending while the queue is empty.
+    /// - Throws: `.empty` (timeout), `.shutDown` once shut down with no items left,
+    ///   `.cancelled` (no item was taken).
+    public func get(timeout: Duration? = nil) async throws(QueueError) -> Element {
+        try await queue.taskGet(TaskWait(timeout)).get()
+    }
+
+    /// Returns the next item if there is one now. - Throws: `.empty`, `.shutDown`.
+    public func getNowait() throws(QueueError) -> Element {
+        try queue.threadGet(.noWait).get()
+    }
+
+    /// Puts the items in order, sharing one timeout; stops at the first that cannot go in.
+    /// - Throws: ``PutManyError`` with the reason and how many items (a prefix) went in.
+    public func putMany(_ items: some Sequence<Element>, timeout: Duration? = nil) async throws(PutManyError) {
+        let wait: TaskWait
+        do { wait = try TaskWait(timeout) } catch { throw PutManyError(reason: error, inserted: 0) }
+        let (inserted, error) = await queue.taskPutMany(items, wait)
+        if let error { throw PutManyError(reason: error, inserted: inserted) }
+    }
+
+    /// Waits for at least one item, then takes up to `max` without waiting more.
+    /// - Throws: as ``get(timeout:)``; `.invalidArgument` if `max < 1`.
+    public func getMany(max: Int, timeout: Duration? = nil) async throws(QueueError) -> [Element] {
+        guard max > 0 else { throw .invalidArgument }
+        return try await queue.taskGetMany(max: max, TaskWait(timeout)).get()
+    }
+
+    /// Marks one item as processed. - Throws: `.invalidArgument` when nothing is unfinished.
+    public func taskDone() throws(QueueError) {
+        try queue.markTaskDone().get()
+    }
+
+    /// Waits until every item put has been marked done.
+    /// - Throws: `.timedOut`, `.cancelled`.
+    public func join(timeout: Duration? = nil) async throws(QueueError) {
+        try await queue.taskJoin(TaskWait(timeout)).get()
+    }
+
+    /// Waits until the queue is shut down and no caller is still inside a waiting call.
+    /// - Throws: `.misuse` if the queue is not shut down; `.timedOut`; `.cancelled`.
+    public func waitClosed(timeout: Duration? = nil) async throws(QueueError) {
+        try await queue.taskWaitClosed(TaskWait(timeout)).get()
+    }
+
+    /// `close()` and then `waitClosed()` (janus `aclose`).
+    public func aclose() async throws(QueueError) {
+        queue.close()
+        try await waitClosed()
+    }
+
+    /// The number of queued items (janus `qsize`).
+    public var count: Int { queue.count }
+    /// True when no item is queued.
+    public var isEmpty: Bool { queue.isEmpty }
+    /// True when `0 < maxsize <= count`.
+    public var isFull: Bool { queue.isFull }
+    /// The most items the queue holds; 0 means unbounded.
+    public var maxsize: Int { queue.maxsize }
+    /// Items put and not yet marked done.
+    public var unfinishedTasks: Int { queue.unfinishedTasks }
+}
+
+extension AsyncFace: AsyncSequence {
+    public typealias Failure = QueueError
+
+    /// Iterates over the items as they come: each step is a ``AsyncFace/get(timeout:)``. The
+    /// sequence ends when the queue is shut down and drained, and throws `.cancelled` if the
+    /// iterating task is cancelled while it waits. It does not call `taskDone` for you.
+    public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
+        let queue: JanusQueue<Element>
+
+        public mutating func next() async throws(QueueError) -> Element? {
+            switch await queue.taskGet(.until(nil)) {
+            case .success(let item): return item
+            case .failure(.shutDown): return nil
+            case .failure(let error): throw error
+            }
+        }
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(QueueError) -> Element? {
+            let queue = self.queue
+            switch await queue.taskGet(.until(nil)) {
+            case .success(let item): return item
+            case .failure(.shutDown): return nil
+            case .failure(let error): throw error
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: queue) }
+}
+
+extension JanusQueue {
+    /// `close()` and then wait until no caller is inside (janus `aclose`).
+    public func aclose() async throws(QueueError) { try await async.aclose() }
+
+    /// Waits until the queue is shut down and no caller is inside (janus `wait_closed`).
+    /// - Throws: `.misuse` if not shut down.
+    public func waitClosed() async throws(QueueError) { try await async.waitClosed() }
+}

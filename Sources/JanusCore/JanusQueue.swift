@@ -1,0 +1,111 @@
+import Synchronization
+
+/// A queue shared by OS threads and Swift concurrency tasks: Python's janus for Swift.
+///
+/// One queue, two faces over one state: ``sync`` blocks the calling thread (C pthreads,
+/// `Thread`s, Dispatch blocks) and ``async`` suspends the calling task. Every operation works
+/// from every thread and task, and waiters of both faces are served first come, first served.
+///
+/// ```swift
+/// let queue = JanusQueue<Int>(maxsize: 100)
+/// Thread { for i in 0..<10 { try! queue.sync.put(i) }; queue.shutdown() }.start()
+/// for try await item in queue.async { print(item); try queue.async.taskDone() }
+/// ```
+///
+/// The queue keeps one lock and one state machine (``QueueStateMachine``); it decides under
+/// the lock and wakes threads and resumes tasks after releasing it.
+public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: `state` is read and written only with `lock` held (every access is
+    // inside lock()/unlock() in this file and its extensions), `lock` itself is a pthread mutex
+    // made for cross-thread use, and the remaining stored properties are immutable.
+    let lock: QueueLock
+    let state: UnsafeMutablePointer<QueueStateMachine<Element>>
+    /// Ids for waiting tasks, so that cancellation can find its own waiter.
+    private let nextTaskID = Atomic<UInt64>(1)
+    /// Called for every item an immediate shutdown discards, with no lock held.
+    package let onDiscard: (@Sendable (Element) -> Void)?
+
+    /// Creates an empty queue.
+    /// - Parameters:
+    ///   - ordering: `.fifo` (default), `.lifo`, or `.priority` (stable: equal items keep
+    ///     insertion order).
+    ///   - maxsize: the most items the queue holds; `<= 0` means unbounded. A limit, not a
+    ///     preallocation: storage grows with the items actually queued.
+    public convenience init(_ ordering: QueueOrdering<Element> = .fifo, maxsize: Int = 0) {
+        self.init(ordering, maxsize: maxsize, onDiscard: nil)
+    }
+
+    /// Creates a queue that hands every item discarded by an immediate shutdown (or left when
+    /// the queue is deinitialized) to `onDiscard`, called on the discarding thread with no lock
+    /// held. The C library uses it to call the user's `destroy`.
+    package init(
+        _ ordering: QueueOrdering<Element>, maxsize: Int, onDiscard: (@Sendable (Element) -> Void)?
+    ) {
+        lock = QueueLock()
+        state = .allocate(capacity: 1)
+        state.initialize(to: QueueStateMachine(ordering: ordering, maxsize: maxsize))
+        self.onDiscard = onDiscard
+    }
+
+    deinit {
+        // No waiter can be left: each one keeps the queue alive while it waits.
+        let left = state.pointee.release()
+        state.deinitialize(count: 1)
+        state.deallocate()
+        lock.destroy()
+        if let onDiscard { for item in left { onDiscard(item) } }
+    }
+
+    /// The blocking face, for threads (janus `sync_q`). Do not use it from async code.
+    public var sync: SyncFace<Element> { SyncFace(queue: self) }
+
+    /// The async face, for tasks (janus `async_q`). Also an `AsyncSequence` of the items.
+    public var async: AsyncFace<Element> { AsyncFace(queue: self) }
+
+    // MARK: Snapshots
+
+    /// The number of queued items (janus `qsize`). A snapshot: it may change at once.
+    public var count: Int { withState { $0.count } }
+    /// True when no item is queued.
+    public var isEmpty: Bool { withState { $0.count == 0 } }
+    /// True when `0 < maxsize <= count`.
+    public var isFull: Bool { withState { $0.isFull } }
+    /// The most items the queue holds; 0 means unbounded.
+    public var maxsize: Int { state.pointee.maxsize }  // immutable after init
+    /// Items put and not yet marked done with `taskDone`.
+    public var unfinishedTasks: Int { withState { $0.unfinishedTasks } }
+    /// True once `shutdown` or `close` has been called.
+    public var isShutdown: Bool { withState { $0.isShutdown } }
+    /// Shut down and no caller still inside a waiting call (janus `closed`).
+    public var isClosed: Bool { withState { $0.isClosed } }
+
+    // MARK: Shutdown
+
+    /// Shuts the queue down, waking every waiter on both faces (SPEC §3, as CPython 3.13).
+    ///
+    /// Afterwards puts fail with `.shutDown`; gets return the remaining items, then fail with
+    /// `.shutDown`. With `immediate`, the remaining items are discarded at once (and
+    /// `unfinishedTasks` reduced by their number) so gets fail at once. Idempotent in any order
+    /// of the two modes. Callable from any thread or task; never waits.
+    public func shutdown(immediate: Bool = false) {
+        var wakeups = Wakeups<Element>()
+        lock.lock()
+        let discarded = state.pointee.shutdown(immediate: immediate, &wakeups)
+        lock.unlock()
+        wakeups.run()
+        if let onDiscard { for item in discarded { onDiscard(item) } }
+    }
+
+    /// `shutdown(immediate: true)`.
+    public func close() { shutdown(immediate: true) }
+
+    /// Unique id of a waiting task.
+    func makeTaskID() -> UInt64 { nextTaskID.wrappingAdd(1, ordering: .relaxed).oldValue }
+
+    @inline(__always)
+    func withState<R>(_ body: (inout QueueStateMachine<Element>) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state.pointee)
+    }
+}

@@ -1,0 +1,125 @@
+/// A growable ring of elements in one allocation, used for both the items and the waiter lists.
+///
+/// Capacity is a power of two so that index wrapping is a mask. It grows by doubling and gives
+/// memory back by halving once three quarters are unused, so storage follows load (SPEC §4.5)
+/// and steady streaming allocates nothing.
+///
+/// The ring owns its buffer but is a plain struct: exactly one owner must call `release()`
+/// (the queue does so in `deinit`). Copies are never used after a move.
+struct Ring<Element> {
+    private(set) var base: UnsafeMutablePointer<Element>?
+    private(set) var capacity = 0
+    private var head = 0
+    private(set) var count = 0
+
+    /// The smallest allocation kept; below it shrinking is not worth a reallocation.
+    static var minimumCapacity: Int { 16 }
+
+    init() {}
+
+    var isEmpty: Bool { count == 0 }
+
+    @inline(__always)
+    private func slot(_ logical: Int) -> UnsafeMutablePointer<Element> {
+        base.unsafelyUnwrapped + ((head &+ logical) & (capacity &- 1))
+    }
+
+    /// - Complexity: amortized O(1).
+    mutating func append(_ element: consuming Element) {
+        if count == capacity { resize(to: Swift.max(Self.minimumCapacity, capacity &* 2)) }
+        slot(count).initialize(to: element)
+        count &+= 1
+    }
+
+    /// - Complexity: amortized O(1).
+    mutating func removeFirst() -> Element {
+        assert(count > 0, "removeFirst on an empty ring")
+        let element = slot(0).move()
+        head = (head &+ 1) & (capacity &- 1)
+        count &-= 1
+        shrinkIfSparse()
+        return element
+    }
+
+    /// - Complexity: amortized O(1).
+    mutating func removeLast() -> Element {
+        assert(count > 0, "removeLast on an empty ring")
+        count &-= 1
+        let element = slot(count).move()
+        shrinkIfSparse()
+        return element
+    }
+
+    subscript(logical: Int) -> Element {
+        get {
+            assert(logical >= 0 && logical < count)
+            return slot(logical).pointee
+        }
+        _modify {
+            assert(logical >= 0 && logical < count)
+            yield &slot(logical).pointee
+        }
+    }
+
+    /// The position of the first element matching `predicate`.
+    /// - Complexity: O(n); used only on cancellation and timeout.
+    func firstIndex(where predicate: (Element) -> Bool) -> Int? {
+        var index = 0
+        while index < count {
+            if predicate(slot(index).pointee) { return index }
+            index &+= 1
+        }
+        return nil
+    }
+
+    /// Removes the element at `logical`, keeping the others in order.
+    /// - Complexity: O(n); used only on cancellation and timeout.
+    mutating func remove(at logical: Int) -> Element {
+        assert(logical >= 0 && logical < count)
+        let element = slot(logical).move()
+        var index = logical
+        while index &+ 1 < count {
+            slot(index).moveInitialize(from: slot(index &+ 1), count: 1)
+            index &+= 1
+        }
+        count &-= 1
+        shrinkIfSparse()
+        return element
+    }
+
+    /// Moves every element out, leaving this ring empty with its memory freed.
+    mutating func takeAll() -> Ring<Element> {
+        let taken = self
+        self = Ring()
+        return taken
+    }
+
+    /// Destroys the elements and frees the buffer. The ring is empty afterwards.
+    mutating func release() {
+        while count > 0 { _ = removeLast() }
+        base?.deallocate()
+        self = Ring()
+    }
+
+    private mutating func shrinkIfSparse() {
+        if capacity > Self.minimumCapacity && count <= capacity / 4 {
+            resize(to: capacity / 2)
+        } else if count == 0 {
+            head = 0
+        }
+    }
+
+    private mutating func resize(to newCapacity: Int) {
+        let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        if let base {
+            // Move the (possibly wrapped) contents into order at the start of the new buffer.
+            let firstRun = Swift.min(count, capacity &- head)
+            (newBase).moveInitialize(from: base + head, count: firstRun)
+            (newBase + firstRun).moveInitialize(from: base, count: count &- firstRun)
+            base.deallocate()
+        }
+        base = newBase
+        capacity = newCapacity
+        head = 0
+    }
+}

@@ -1,0 +1,86 @@
+/// A suspended task waiting for an item.
+typealias GetContinuation<Element> = UnsafeContinuation<Result<Element, QueueError>, Never>
+/// A suspended task waiting for room, for `join` or for `waitClosed`.
+typealias SignalContinuation = UnsafeContinuation<Result<Void, QueueError>, Never>
+
+/// A blocked thread's side of one wait: where it sleeps, and where the queue writes what it
+/// decided for it (under the queue lock) before waking it (outside the lock).
+struct ThreadSlot<Value> {
+    let parker: ThreadParker
+    let value: UnsafeMutablePointer<Value>
+}
+
+/// What a blocked putter thread hands over: its item until it is admitted, then the outcome.
+struct PendingPut<Element> {
+    var item: Element?
+    var outcome: Result<Void, QueueError>?
+}
+
+/// A caller waiting for an item. Threads and tasks wait in one first-come-first-served list
+/// (SPEC §4.3). Tasks are told apart by an id so that cancellation can find them.
+enum GetWaiter<Element> {
+    case task(id: UInt64, GetContinuation<Element>)
+    case thread(ThreadSlot<Result<Element, QueueError>?>)
+}
+
+/// A caller waiting for room, holding the item it wants to put.
+enum PutWaiter<Element> {
+    case task(id: UInt64, SignalContinuation, Element)
+    case thread(ThreadSlot<PendingPut<Element>>)
+}
+
+/// A caller waiting for an event with no value: `join` (unfinished tasks reach 0) or
+/// `waitClosed` (the queue is shut down and nobody is inside).
+enum SignalWaiter {
+    case task(id: UInt64, SignalContinuation)
+    case thread(ThreadSlot<Result<Void, QueueError>?>)
+}
+
+/// One effect decided under the lock and carried out after it is released.
+enum Wakeup<Element> {
+    /// A thread's outcome is already written in its slot: wake it.
+    case unpark(ThreadParker)
+    case resumeGetter(GetContinuation<Element>, Result<Element, QueueError>)
+    case resume(SignalContinuation, Result<Void, QueueError>)
+    /// An item the queue let go of (a refused task put): released without the lock, since
+    /// releasing the last reference runs arbitrary deinit code.
+    case release(Element)
+}
+
+/// The effects of one event. A single put or get wakes at most one waiter, so the first effect
+/// is stored inline and only batches and shutdown allocate.
+struct Wakeups<Element> {
+    private var first: Wakeup<Element>?
+    private var rest: [Wakeup<Element>] = []
+
+    init() {}
+
+    var isEmpty: Bool { first == nil }
+
+    mutating func append(_ wakeup: Wakeup<Element>) {
+        if first == nil {
+            first = wakeup
+        } else {
+            rest.append(wakeup)
+        }
+    }
+
+}
+
+extension Wakeups where Element: Sendable {
+    /// Carries out every effect. Call with no lock held.
+    consuming func run() {
+        guard let first else { return }
+        Self.perform(first)
+        for wakeup in rest { Self.perform(wakeup) }
+    }
+
+    private static func perform(_ wakeup: Wakeup<Element>) {
+        switch wakeup {
+        case .unpark(let parker): parker.unpark()
+        case .resumeGetter(let continuation, let result): continuation.resume(returning: result)
+        case .resume(let continuation, let result): continuation.resume(returning: result)
+        case .release: break  // dropping the payload here, with no lock held, is the point
+        }
+    }
+}

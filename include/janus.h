@@ -1,0 +1,419 @@
+/*
+ * janus.h - a queue with a blocking face for threads and an async face for
+ * Swift concurrency tasks, as a C library (libjanus.so).
+ *
+ * A port of Python's janus (aio-libs/janus): one queue, shared by OS threads
+ * (this header: calls block the calling thread, with a timeout) and by Swift
+ * tasks (the JanusCore Swift module: calls suspend the task).  From C, Swift
+ * tasks are reached through janus_consume_async() and janus_produce_async().
+ *
+ * Items are opaque `void *` values: the queue stores and returns them and
+ * never looks inside, except to hand them to the destroy and compare
+ * callbacks of janus_options.  NULL is a valid item.
+ *
+ * Example: one producer thread, one consumer thread.
+ *
+ *     janus_queue *q = janus_queue_new(JANUS_FIFO, 64);  // at most 64 items
+ *
+ *     // producer thread
+ *     for (int i = 0; i < n; i++)
+ *         if (janus_queue_put(q, make_job(i), JANUS_WAIT_FOREVER) != JANUS_OK)
+ *             break;                      // shut down: the job is still ours
+ *     janus_queue_shutdown(q, false);     // no more jobs; let the rest drain
+ *
+ *     // consumer thread
+ *     void *job;
+ *     while (janus_queue_get(q, &job, JANUS_WAIT_FOREVER) == JANUS_OK) {
+ *         run_job(job);                   // the job is ours now
+ *         janus_queue_task_done(q);
+ *     }                                   // JANUS_SHUTDOWN: drained, stop
+ *
+ *     // once both threads are joined
+ *     janus_queue_free(q);
+ *
+ * Conventions used by every function below:
+ *
+ * - Status.  Functions that can fail return a janus_status; JANUS_OK is 0.
+ *   A NULL queue, handle or out-pointer is JANUS_EINVAL and changes nothing.
+ *   Snapshot functions (janus_queue_qsize() ...) answer 0 / false for a NULL
+ *   queue; free, close and cancel functions ignore NULL.
+ *
+ * - Timeouts (every `timeout_ms` parameter) are relative milliseconds,
+ *   measured on a monotonic clock:
+ *     JANUS_NO_WAIT       (0)   never wait, answer at once;
+ *     JANUS_WAIT_FOREVER  (-1)  wait as long as it takes;
+ *     > 0                       wait at most that long (INT64_MAX is simply a
+ *                               very long wait, never an overflow);
+ *     any other negative        JANUS_EINVAL, nothing done.
+ *   A get that runs out of time answers JANUS_EMPTY and a put JANUS_FULL (as
+ *   janus raises Empty / Full); join and the *_wait functions answer
+ *   JANUS_TIMEOUT.  Shutdown wins over EMPTY and FULL: a get or put on a
+ *   shut-down queue answers JANUS_SHUTDOWN.
+ *
+ * - Ownership.  A put that returns JANUS_OK hands the item to the queue; any
+ *   other status leaves it with the caller (so a JANUS_FULL try can simply be
+ *   retried).  A get that returns JANUS_OK hands the item to the caller; the
+ *   queue forgets it.  The optional destroy callback runs exactly once for
+ *   each item the queue still holds when it throws items away (immediate
+ *   shutdown, janus_queue_close(), janus_queue_free()) and never for an item
+ *   that was handed out.
+ *
+ * - Threads.  Every function may be called from any thread at the same time,
+ *   except janus_queue_free(), which is called once, last.  Calls that may
+ *   block (any call with a timeout other than JANUS_NO_WAIT, and the *_wait
+ *   and *_free functions of consumers and producers) must not be made from
+ *   Swift concurrency's own threads, e.g. from inside a janus_consume_fn or
+ *   janus_produce_fn callback: they would block a thread of the cooperative
+ *   pool that the async face needs to make progress.
+ */
+#ifndef JANUS_H
+#define JANUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Marks the exported functions.  Define JANUS_API before including this
+ * header to change it (e.g. to nothing when building a static library). */
+#ifndef JANUS_API
+#define JANUS_API __attribute__((visibility("default")))
+#endif
+
+#define JANUS_VERSION_MAJOR 0
+#define JANUS_VERSION_MINOR 1
+#define JANUS_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH: compare with janus_version_number()
+ * to tell the header a program was built with from the library it runs on. */
+#define JANUS_VERSION_NUMBER \
+    (JANUS_VERSION_MAJOR * 10000 + JANUS_VERSION_MINOR * 100 + JANUS_VERSION_PATCH)
+#define JANUS_VERSION_STRING "0.1.0"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Types                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* A queue.  Opaque: made by janus_queue_new() or janus_queue_new_with(),
+ * released by janus_queue_free(). */
+typedef struct janus_queue janus_queue;
+
+/* What a call did.  The values are part of the ABI and never change. */
+typedef enum janus_status {
+    JANUS_OK = 0,        /* done */
+    JANUS_EMPTY = 1,     /* get: no item came within the timeout */
+    JANUS_FULL = 2,      /* put: no room came within the timeout */
+    JANUS_TIMEOUT = 3,   /* join / wait_closed / *_wait: time ran out */
+    JANUS_SHUTDOWN = 4,  /* the queue is shut down (see janus_queue_shutdown) */
+    JANUS_EINVAL = 20,   /* invalid argument: NULL queue, handle or out-pointer,
+                            negative timeout other than JANUS_WAIT_FOREVER,
+                            task_done without an unfinished task */
+    JANUS_ENOMEM = 21,   /* out of memory */
+    JANUS_EMISUSE = 22   /* a call at the wrong time: wait_closed on a queue
+                            that is not shut down */
+} janus_status;
+
+/* The order items come out in. */
+typedef enum janus_kind {
+    JANUS_FIFO = 0,      /* first in, first out (janus Queue) */
+    JANUS_LIFO = 1,      /* last in, first out, a stack (janus LifoQueue) */
+    JANUS_PRIORITY = 2   /* lowest first (janus PriorityQueue); stable: items
+                            that compare equal come out in insertion order */
+} janus_kind;
+
+/* Timeout values; see "Timeouts" at the top. */
+#define JANUS_NO_WAIT 0
+#define JANUS_WAIT_FOREVER (-1)
+
+/* Called for an item that the queue throws away (immediate shutdown, close,
+ * free): exactly once per such item, on the thread that made that call, with
+ * no lock held.  It must not call into the queue. */
+typedef void (*janus_destroy_fn)(void *item, void *ctx);
+
+/* Orders the items of a JANUS_PRIORITY queue: negative if a comes out before
+ * b, 0 if equal (then insertion order decides), positive if after.  Called
+ * with the queue's lock held, from any thread that puts or gets: it must be
+ * quick, must not block and must not call into the queue. */
+typedef int (*janus_compare_fn)(const void *a, const void *b, void *ctx);
+
+/* Everything janus_queue_new_with() can set.  Zero-initialise it and set what
+ * you need: { 0 } is an unbounded FIFO queue without callbacks. */
+typedef struct janus_options {
+    janus_kind kind;           /* JANUS_FIFO, JANUS_LIFO or JANUS_PRIORITY */
+    size_t maxsize;            /* most items held at once; 0 = unbounded.  A
+                                  limit, not a preallocation: storage grows and
+                                  shrinks with the items actually held */
+    janus_destroy_fn destroy;  /* for discarded items; NULL = just forget them */
+    janus_compare_fn compare;  /* JANUS_PRIORITY only (ignored otherwise);
+                                  NULL = compare the items as (intptr_t) */
+    void *ctx;                 /* passed to destroy and compare */
+} janus_options;
+
+/* ------------------------------------------------------------------------ */
+/* Life cycle                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Makes a queue of `kind` holding at most `maxsize` items (0 = unbounded),
+ * without callbacks; a JANUS_PRIORITY queue compares items as (intptr_t).
+ * Returns NULL if `kind` is not a janus_kind or memory is short.
+ * Does not block.  Thread safe. */
+JANUS_API janus_queue *janus_queue_new(janus_kind kind, size_t maxsize);
+
+/* Like janus_queue_new() with every field of *options.  The options are
+ * copied: *options need not outlive the call (options->ctx must live as long
+ * as the queue).  Returns NULL if options is NULL, options->kind is not a
+ * janus_kind or memory is short.  Does not block.  Thread safe. */
+JANUS_API janus_queue *janus_queue_new_with(const janus_options *options);
+
+/* Releases q.  Items still in it are discarded as by an immediate shutdown
+ * (destroy runs once for each, on this thread); calls still blocked in q wake
+ * and return JANUS_SHUTDOWN.  Call it once, when no new call on q can start:
+ * after it, q is gone.  Stop (janus_consumer_wait / janus_producer_wait) the
+ * consumers and producers of q before freeing it.  NULL is a no-op. */
+JANUS_API void janus_queue_free(janus_queue *q);
+
+/* ------------------------------------------------------------------------ */
+/* Putting and getting                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Adds item (NULL is a valid item) to q, waiting up to timeout_ms while q is
+ * full.  Threads and Swift tasks waiting on q are served first come, first
+ * served.
+ * Returns
+ *   JANUS_OK        the item is in q, which owns it now; unfinished_tasks + 1;
+ *   JANUS_FULL      no room within the timeout (at once for JANUS_NO_WAIT);
+ *   JANUS_SHUTDOWN  q is shut down, also if it was shut down while we waited;
+ *   JANUS_EINVAL    q is NULL or timeout_ms is invalid.
+ * On any status but JANUS_OK the item stays with the caller and the queue is
+ * unchanged.  Blocks up to timeout_ms.  Thread safe. */
+JANUS_API janus_status janus_queue_put(janus_queue *q, void *item, int64_t timeout_ms);
+
+/* Takes the next item of q (in q's order) into *item_out, waiting up to
+ * timeout_ms while q is empty.
+ * Returns
+ *   JANUS_OK        *item_out is the item, now owned by the caller; it still
+ *                   counts as unfinished until janus_queue_task_done();
+ *   JANUS_EMPTY     no item within the timeout (at once for JANUS_NO_WAIT);
+ *   JANUS_SHUTDOWN  q is shut down and has no item left for us: empty after a
+ *                   normal shutdown, or discarded by an immediate one;
+ *   JANUS_EINVAL    q or item_out is NULL, or timeout_ms is invalid.
+ * *item_out is written only on JANUS_OK.  Blocks up to timeout_ms.
+ * Thread safe. */
+JANUS_API janus_status janus_queue_get(janus_queue *q, void **item_out, int64_t timeout_ms);
+
+/* Puts items[0 .. count) in order, like a loop of janus_queue_put() that
+ * shares one deadline: it waits (within timeout_ms) for room for every item.
+ * *put_count_out is set to how many went in: always a prefix of items, owned
+ * by q from then on; the rest stay with the caller.
+ * Returns
+ *   JANUS_OK        all count items went in (count 0 is a no-op);
+ *   JANUS_FULL      stopped early: no room and JANUS_NO_WAIT, or time ran out;
+ *   JANUS_SHUTDOWN  stopped early: q is (or became) shut down;
+ *   JANUS_EINVAL    q or put_count_out is NULL, items is NULL while count > 0,
+ *                   or timeout_ms is invalid (nothing put, *put_count_out 0
+ *                   when it can be written).
+ * Other callers' items may be interleaved between ours when it has to wait.
+ * Blocks up to timeout_ms.  Thread safe. */
+JANUS_API janus_status janus_queue_put_many(janus_queue *q, void *const *items, size_t count,
+                                            size_t *put_count_out, int64_t timeout_ms);
+
+/* Waits up to timeout_ms for at least one item, then takes as many as are
+ * there, up to max_count, without waiting more, into items_out[0 ..
+ * *got_count_out) in q's order.  The caller owns the items taken; each counts
+ * as unfinished until its janus_queue_task_done().
+ * Returns
+ *   JANUS_OK        1 <= *got_count_out <= max_count items taken;
+ *   JANUS_EMPTY     no item within the timeout (*got_count_out = 0);
+ *   JANUS_SHUTDOWN  q is shut down and has no item left for us (*got_count_out 0);
+ *   JANUS_EINVAL    q, items_out or got_count_out is NULL, max_count is 0, or
+ *                   timeout_ms is invalid (nothing taken).
+ * Blocks up to timeout_ms.  Thread safe. */
+JANUS_API janus_status janus_queue_get_many(janus_queue *q, void **items_out, size_t max_count,
+                                            size_t *got_count_out, int64_t timeout_ms);
+
+/* ------------------------------------------------------------------------ */
+/* Tasks: task_done and join                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Says that one item taken from q has been dealt with: unfinished_tasks - 1,
+ * and join waiters wake when it reaches 0.  Works after shutdown too.
+ * Returns JANUS_OK, or JANUS_EINVAL if q is NULL or unfinished_tasks is
+ * already 0 (called more times than items were put; the count stays 0).
+ * Does not block.  Thread safe. */
+JANUS_API janus_status janus_queue_task_done(janus_queue *q);
+
+/* Waits up to timeout_ms until unfinished_tasks is 0: every item ever put has
+ * had its janus_queue_task_done() (or was discarded by an immediate shutdown).
+ * Returns at once if it is 0 already, and may be called again later.
+ * Returns JANUS_OK, JANUS_TIMEOUT, or JANUS_EINVAL (NULL q, invalid timeout).
+ * A normal shutdown does not end a join: it still waits for task_done.
+ * While it waits after a shutdown, it counts as a caller inside q for
+ * janus_queue_wait_closed().  Blocks up to timeout_ms.  Thread safe. */
+JANUS_API janus_status janus_queue_join(janus_queue *q, int64_t timeout_ms);
+
+/* ------------------------------------------------------------------------ */
+/* Snapshots                                                                */
+/* ------------------------------------------------------------------------ */
+/* Each answers for one instant: another thread may change it right after.
+ * None blocks (beyond a short lock); all are thread safe; a NULL q gives 0 or
+ * false. */
+
+/* The number of items in q. */
+JANUS_API size_t janus_queue_qsize(const janus_queue *q);
+/* Whether q holds no item (false for NULL). */
+JANUS_API bool janus_queue_empty(const janus_queue *q);
+/* Whether q is bounded and at its limit: 0 < maxsize <= qsize. */
+JANUS_API bool janus_queue_full(const janus_queue *q);
+/* The limit q was made with; 0 = unbounded. */
+JANUS_API size_t janus_queue_maxsize(const janus_queue *q);
+/* Items put and not yet task_done'd (nor discarded by an immediate shutdown).
+ * Goes up by one on every successful put; a get does not change it. */
+JANUS_API size_t janus_queue_unfinished_tasks(const janus_queue *q);
+
+/* ------------------------------------------------------------------------ */
+/* Shutdown                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Shuts q down, as CPython 3.13 queue.Queue.shutdown(immediate).  After it:
+ * - puts (new ones, and putters already waiting) answer JANUS_SHUTDOWN, even
+ *   if there is room; a waiting putter's item is never inserted and stays
+ *   with that putter;
+ * - immediate = false: gets still return the items left, then answer
+ *   JANUS_SHUTDOWN once q is empty (not JANUS_EMPTY); unfinished_tasks is
+ *   unchanged and join still waits for task_done of every item;
+ * - immediate = true: the items left are discarded now, destroy runs once
+ *   for each on this thread, unfinished_tasks goes down by their number
+ *   (never below 0); gets answer JANUS_SHUTDOWN; join returns once the count
+ *   is 0 (items already taken still need their task_done).
+ * Every waiter, thread or Swift task, is woken.  Idempotent, in any order of
+ * the two modes: a later immediate shutdown discards what a normal one left;
+ * a normal one after an immediate one changes nothing.
+ * Returns JANUS_OK, or JANUS_EINVAL for a NULL q.  Does not wait for the
+ * woken callers to leave (see janus_queue_wait_closed).  Thread safe. */
+JANUS_API janus_status janus_queue_shutdown(janus_queue *q, bool immediate);
+
+/* janus_queue_shutdown(q, true) (janus close()).  Does not free q.
+ * NULL is a no-op.  Thread safe. */
+JANUS_API void janus_queue_close(janus_queue *q);
+
+/* Whether q has been shut down, in either mode (false for NULL).
+ * Thread safe. */
+JANUS_API bool janus_queue_is_shutdown(const janus_queue *q);
+
+/* Waits up to timeout_ms until q is closed: shut down, and no caller is still
+ * inside a waiting call on q (a put, get or join that has not yet returned).
+ * janus_queue_close() then janus_queue_wait_closed() is janus aclose().
+ * Returns
+ *   JANUS_OK        closed;
+ *   JANUS_TIMEOUT   someone is still inside after timeout_ms;
+ *   JANUS_EMISUSE   q is not shut down (it could never become closed);
+ *   JANUS_EINVAL    q is NULL or timeout_ms is invalid.
+ * Blocks up to timeout_ms.  Thread safe. */
+JANUS_API janus_status janus_queue_wait_closed(janus_queue *q, int64_t timeout_ms);
+
+/* ------------------------------------------------------------------------ */
+/* Errors and version                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* A short English description of status: a static string, never NULL, also
+ * for values that are not a janus_status.  Thread safe. */
+JANUS_API const char *janus_strerror(janus_status status);
+
+/* The version of the library actually loaded, as JANUS_VERSION_NUMBER and
+ * JANUS_VERSION_STRING (a static string).  Thread safe. */
+JANUS_API unsigned janus_version_number(void);
+JANUS_API const char *janus_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Swift tasks as the other side of a queue, driven from C                  */
+/* ------------------------------------------------------------------------ */
+
+/* A running group of Swift tasks consuming from a queue.  Opaque: made by
+ * janus_consume_async(), released by janus_consumer_free(). */
+typedef struct janus_consumer janus_consumer;
+
+/* Called by a consumer task for each item it takes; the item now belongs to
+ * the callback.  Return 0 to go on, anything else to stop the whole consumer.
+ * Runs on a Swift concurrency thread, from several tasks at once when the
+ * consumer has more than one: it must be thread safe, should be quick, and
+ * must not make blocking calls (see "Threads" at the top); calls with
+ * JANUS_NO_WAIT, task_done, the snapshots and shutdown are fine. */
+typedef int (*janus_consume_fn)(void *item, void *ctx);
+
+/* Starts `tasks` Swift tasks that each loop: await an item from q's async
+ * face, call fn(item, ctx), then janus_queue_task_done(q) (also after the call
+ * that says stop).  The consumer stops as a whole
+ * - when fn returns non-zero in any task: no further item is taken;
+ * - when it is cancelled (janus_consumer_cancel): an item a task had already
+ *   taken goes to fn or to q's destroy, never nowhere;
+ * - when q is shut down and drained (after a normal shutdown the items left
+ *   are consumed first).
+ * fn is never called after janus_consumer_wait() has reported the end.
+ * Returns NULL if q or fn is NULL, tasks is 0, or memory is short.  q and ctx
+ * must outlive the consumer's run.  Does not block.  Thread safe. */
+JANUS_API janus_consumer *janus_consume_async(janus_queue *q, janus_consume_fn fn, void *ctx,
+                                              size_t tasks);
+
+/* Waits up to timeout_ms for every task of c to end, whatever the reason.
+ * Returns JANUS_OK (ended; asking again answers JANUS_OK at once),
+ * JANUS_TIMEOUT, or JANUS_EINVAL (NULL c, invalid timeout).
+ * Blocks up to timeout_ms: not from a Swift concurrency thread.
+ * Thread safe. */
+JANUS_API janus_status janus_consumer_wait(janus_consumer *c, int64_t timeout_ms);
+
+/* Asks c to stop: its tasks are cancelled, which ends their waits on q.
+ * Does not wait for them (use janus_consumer_wait).  No effect on an ended
+ * consumer; NULL is a no-op.  Does not block.  Thread safe. */
+JANUS_API void janus_consumer_cancel(janus_consumer *c);
+
+/* Releases c.  If it is still running it is cancelled first and this call
+ * waits for its tasks to end, so fn is never called after it returns.  Call
+ * it once, when no other call on c can start.  NULL is a no-op.
+ * May block: not from a Swift concurrency thread. */
+JANUS_API void janus_consumer_free(janus_consumer *c);
+
+/* A running Swift task producing into a queue.  Opaque: made by
+ * janus_produce_async(), released by janus_producer_free(). */
+typedef struct janus_producer janus_producer;
+
+/* Called by the producer task for the next item: store it in *item_out and
+ * return JANUS_OK, or return anything else to stop (*item_out is then
+ * ignored).  Runs on a Swift concurrency thread: it must not make blocking
+ * calls (see "Threads" at the top). */
+typedef janus_status (*janus_produce_fn)(void **item_out, void *ctx);
+
+/* Starts one Swift task that loops: call fn, then await the async put of the
+ * item into q (so a full queue holds the producer back).  Items go in in the
+ * order fn made them.  It stops when fn returns anything but JANUS_OK, when
+ * it is cancelled, or when q is shut down; an item it holds that was not put
+ * (cancelled, or q shut down) is handed to q's destroy, if any.
+ * Returns NULL if q or fn is NULL or memory is short.  q and ctx must outlive
+ * the producer's run.  Does not block.  Thread safe. */
+JANUS_API janus_producer *janus_produce_async(janus_queue *q, janus_produce_fn fn, void *ctx);
+
+/* Waits up to timeout_ms for the producer's task to end, whatever the reason.
+ * Returns JANUS_OK (ended; asking again answers JANUS_OK at once),
+ * JANUS_TIMEOUT, or JANUS_EINVAL (NULL p, invalid timeout).
+ * Blocks up to timeout_ms: not from a Swift concurrency thread.
+ * Thread safe. */
+JANUS_API janus_status janus_producer_wait(janus_producer *p, int64_t timeout_ms);
+
+/* Asks p to stop: its task is cancelled, which ends a put it waits in (the
+ * item it holds goes to destroy).  Does not wait (use janus_producer_wait).
+ * No effect on an ended producer; NULL is a no-op.  Does not block.
+ * Thread safe. */
+JANUS_API void janus_producer_cancel(janus_producer *p);
+
+/* Releases p.  If it is still running it is cancelled first and this call
+ * waits for its task to end, so fn is never called after it returns.  Call it
+ * once, when no other call on p can start.  NULL is a no-op.
+ * May block: not from a Swift concurrency thread. */
+JANUS_API void janus_producer_free(janus_producer *p);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* JANUS_H */
