@@ -1,11 +1,16 @@
-# janus for Swift and C. `make run` builds the library and runs the main demo; `make test` runs
-# every test (Swift suite, the same under ThreadSanitizer, C tests, also under AddressSanitizer).
+# janus for Swift and C.
+#   make run    builds libjanus.so and runs the main demo (C pthreads -> Swift async consumers)
+#   make test   every test: Swift suite (plain and ThreadSanitizer), C tests (plain and
+#               AddressSanitizer+UBSan+LeakSanitizer), header/symbol check, examples
+#   make bench  the benchmark (release builds)
 
 SWIFT     ?= swift
 CC        ?= cc
+CXX       ?= c++
 TOOLCHAIN := $(abspath $(dir $(shell readlink -f $$(command -v $(SWIFT))))/..)
 CLANG     := $(TOOLCHAIN)/bin/clang
 RELEASE   := $(CURDIR)/.build/release
+TSAN_SUPP := $(CURDIR)/Tests/tsan.supp
 
 # The shipped libjanus.so: only the janus_* symbols exported, never unloaded (dlclose under
 # running tasks is unsafe), and the core specialized into the C entry points.
@@ -13,7 +18,8 @@ LIB_FLAGS := -Xlinker --version-script=$(CURDIR)/include/janus.map \
              -Xlinker -z -Xlinker nodelete \
              -Xswiftc -cross-module-optimization
 
-.PHONY: all lib run test test-swift test-swift-tsan test-c test-c-asan examples clean
+.PHONY: all lib run examples test test-swift test-swift-tsan test-c test-c-asan test-examples \
+        bench clean
 
 all: lib
 
@@ -26,5 +32,27 @@ examples: lib
 run: examples
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run
 
+test: test-swift test-swift-tsan test-c test-c-asan test-examples
+	@echo "make test: all suites passed"
+
+test-swift:
+	$(SWIFT) test
+
+test-swift-tsan:
+	TSAN_OPTIONS="suppressions=$(TSAN_SUPP) halt_on_error=1" \
+	  $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+
+test-c: lib
+	$(MAKE) -C Tests/c LIBDIR=$(RELEASE) OUT=bin test
+
+# The C side instrumented with ASan+UBSan (leak detection on) against the shipped library.
+test-c-asan: lib
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(MAKE) -C Tests/c LIBDIR=$(RELEASE) OUT=bin-asan \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" test
+
+test-examples: lib
+	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run-all
+
 clean:
-	rm -rf .build examples/c/bin Tests/c/bin
+	rm -rf .build .build-tsan examples/c/bin Tests/c/bin Tests/c/bin-asan

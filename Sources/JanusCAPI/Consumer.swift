@@ -1,5 +1,6 @@
 import CJanus
 import JanusCore
+import Synchronization
 
 /// The Swift tasks behind a `janus_consumer *`: each awaits items on the queue's async face,
 /// passes them to the C callback and marks them done.
@@ -73,9 +74,9 @@ struct ConsumeCallback: @unchecked Sendable {
 
 /// A flag that goes from false to true once.
 final class StopFlag: Sendable {
-    private let queue = JanusQueue<UInt8>()
-    var isSet: Bool { queue.isShutdown }
-    func set() { queue.shutdown() }
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
 }
 
 @_cdecl("janus_consume_async")

@@ -79,6 +79,10 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     /// Shut down and no caller still inside a waiting call (janus `closed`).
     public var isClosed: Bool { withState { $0.isClosed } }
 
+    /// How many callers wait in each list right now. For tests (a "did suspend" gate) and
+    /// diagnostics; like every snapshot it may change at once.
+    package var waiting: WaitingCounts { withState { $0.waiting } }
+
     // MARK: Shutdown
 
     /// Shuts the queue down, waking every waiter on both faces (SPEC §3, as CPython 3.13).

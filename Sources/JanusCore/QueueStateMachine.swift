@@ -21,6 +21,21 @@
 /// | shutdown         | wake all getters/putters with `.shutDown`; immediate: discard items | idempotent |
 /// | waitClosed       | `.misuse`                                     | done when closed, else wait|
 /// | cancel / timeout | the waiter is removed if still listed; else it was served first | same  |
+/// A snapshot of the waiter lists (see ``JanusQueue/waiting``).
+package struct WaitingCounts: Equatable, Sendable {
+    package var getters: Int
+    package var putters: Int
+    package var joiners: Int
+    package var closers: Int
+
+    package init(getters: Int = 0, putters: Int = 0, joiners: Int = 0, closers: Int = 0) {
+        self.getters = getters
+        self.putters = putters
+        self.joiners = joiners
+        self.closers = closers
+    }
+}
+
 struct QueueStateMachine<Element> {
     private(set) var items: ItemBuffer<Element>
     /// 0 means unbounded.
@@ -41,6 +56,12 @@ struct QueueStateMachine<Element> {
     var isFull: Bool { maxsize > 0 && items.count >= maxsize }
     /// Shut down, and no caller still inside a waiting call (SPEC §2 `closed`).
     var isClosed: Bool { isShutdown && getters.isEmpty && putters.isEmpty && joiners.isEmpty }
+
+    /// How many callers wait in each list: a hook for tests that must know a waiter is parked
+    /// or suspended before they act, instead of sleeping.
+    var waiting: WaitingCounts {
+        WaitingCounts(getters: getters.count, putters: putters.count, joiners: joiners.count, closers: closers.count)
+    }
 
     /// Frees all storage; only the queue's deinit calls this. Returns the items still queued.
     mutating func release() -> [Element] {
