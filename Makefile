@@ -13,10 +13,14 @@ RELEASE   := $(CURDIR)/.build/release
 TSAN_SUPP := $(CURDIR)/Tests/tsan.supp
 
 # The shipped libjanus.so: only the janus_* symbols exported, never unloaded (dlclose under
-# running tasks is unsafe), and the core specialized into the C entry points.
+# running tasks is unsafe), the core specialized into the C entry points, and the Swift runtime
+# linked in statically so that C programs need nothing but libc, libm, libstdc++ and libgcc_s.
+SONAME    := libjanus.so.0
 LIB_FLAGS := -Xlinker --version-script=$(CURDIR)/include/janus.map \
              -Xlinker -z -Xlinker nodelete \
-             -Xswiftc -cross-module-optimization
+             -Xlinker -soname -Xlinker $(SONAME) \
+             -Xswiftc -cross-module-optimization \
+             -Xswiftc -static-stdlib
 
 .PHONY: all lib run examples test test-swift test-swift-tsan test-c test-c-asan test-examples \
         bench clean
@@ -25,6 +29,7 @@ all: lib
 
 lib:
 	$(SWIFT) build -c release --product janus $(LIB_FLAGS)
+	ln -sf libjanus.so $(RELEASE)/$(SONAME)  # what programs linked with -ljanus look for
 
 examples: lib
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE)
@@ -53,6 +58,15 @@ test-c-asan: lib
 
 test-examples: lib
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run-all
+
+# Release builds; figures go to bench/results.txt. BENCH_ITEMS / BENCH_RUNS to change the size.
+BENCH_ITEMS ?= 2000000
+BENCH_RUNS  ?= 5
+bench: lib
+	$(SWIFT) build -c release --product JanusBench -Xswiftc -cross-module-optimization
+	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Iinclude bench/bench.c -L$(RELEASE) \
+	  -Wl,-rpath,$(RELEASE) -ljanus -pthread -o $(RELEASE)/janus-c-bench
+	bench/run.sh $(RELEASE)/janus-c-bench $(RELEASE)/JanusBench $(BENCH_ITEMS) $(BENCH_RUNS)
 
 clean:
 	rm -rf .build .build-tsan examples/c/bin Tests/c/bin Tests/c/bin-asan

@@ -21,6 +21,8 @@ let package = Package(
             // The Makefile adds the linker flags of the shipped libjanus.so (export list,
             // nodelete, static Swift runtime): unsafeFlags here would bar SwiftPM users.
         ),
+        // `make bench`: the Swift-side scenarios and the AsyncStream baseline.
+        .executableTarget(name: "JanusBench", dependencies: ["JanusCore"]),
         .testTarget(name: "JanusCoreTests", dependencies: ["JanusCore"]),
     ],
     swiftLanguageModes: [.v6]

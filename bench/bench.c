@@ -11,6 +11,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <malloc.h>
+
+/* ---------------- allocation counting ----------------
+ * The bench defines malloc & co. itself, forwarding to glibc's __libc_* entry points: symbols
+ * of the executable take precedence over libc's for every library loaded, so libjanus.so's
+ * allocations (the Swift runtime allocates through malloc) are counted here too. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+static long alloc_count;
+#define COUNT() __atomic_fetch_add(&alloc_count, 1, __ATOMIC_RELAXED)
+void *malloc(size_t n) { COUNT(); return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { COUNT(); return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { COUNT(); return __libc_realloc(p, n); }
+void free(void *p) { __libc_free(p); }
+void *memalign(size_t al, size_t n) { COUNT(); return __libc_memalign(al, n); }
+void *aligned_alloc(size_t al, size_t n) { COUNT(); return __libc_memalign(al, n); }
+int posix_memalign(void **out, size_t al, size_t n) {
+    COUNT();
+    void *p = __libc_memalign(al, n);
+    if (!p) return 12; /* ENOMEM */
+    *out = p;
+    return 0;
+}
+static long allocs(void) { return __atomic_load_n(&alloc_count, __ATOMIC_RELAXED); }
 
 static long N = 2000000;
 static int RUNS = 5;
@@ -300,6 +327,37 @@ static double run_mc_pingpong_us(long rounds) {
     return med;
 }
 
+/* Allocations per item while streaming thread -> task, after a warm-up. */
+static double run_allocs_per_item(size_t maxsize) {
+    janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
+    consumed_sum = 0;
+    janus_consumer *c = janus_consume_async(q, consume_fn, NULL, 1);
+    producer_arg warm = {q, 100000};
+    put_thread(&warm);
+    janus_queue_join(q, JANUS_WAIT_FOREVER);
+    long before = allocs();
+    producer_arg a = {q, N};
+    put_thread(&a);
+    janus_queue_join(q, JANUS_WAIT_FOREVER);
+    long after = allocs();
+    janus_queue_shutdown(q, false);
+    janus_consumer_wait(c, JANUS_WAIT_FOREVER);
+    janus_consumer_free(c);
+    janus_queue_free(q);
+    return (double)(after - before) / (double)N;
+}
+
+/* Heap bytes per queued pointer with 1,000,000 items in an unbounded queue. */
+static double run_bytes_per_item(void) {
+    const long count = 1000000;
+    janus_queue *q = janus_queue_new(JANUS_FIFO, 0);
+    struct mallinfo2 m0 = mallinfo2();
+    for (long i = 0; i < count; i++) janus_queue_put(q, (void *)(intptr_t)i, JANUS_NO_WAIT);
+    struct mallinfo2 m1 = mallinfo2();
+    janus_queue_free(q);
+    return (double)((long)(m1.uordblks + m1.hblkhd) - (long)(m0.uordblks + m0.hblkhd)) / count;
+}
+
 #define FIGURE(name, unit, expr)                                   \
     do {                                                           \
         double v[16];                                              \
@@ -333,6 +391,11 @@ int main(int argc, char **argv) {
         FIGURE("janus_thread_to_thread_1024", "items/s", run_janus_tt(1024));
         FIGURE("janus_thread_to_thread_batched_unbounded", "items/s", run_janus_tt_batch(0));
         FIGURE("janus_thread_to_thread_batched_1024", "items/s", run_janus_tt_batch(1024));
+    }
+    if (WANT("mem")) {
+        FIGURE("janus_allocations_per_item_thread_to_task", "allocs/item", run_allocs_per_item(0));
+        FIGURE("janus_allocations_per_item_thread_to_task_1024", "allocs/item", run_allocs_per_item(1024));
+        FIGURE("janus_bytes_per_queued_pointer", "bytes", run_bytes_per_item());
     }
     if (WANT("ping")) {
         FIGURE("janus_pingpong_thread_task_thread", "us", run_pingpong_us(20000));
