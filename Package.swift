@@ -10,8 +10,11 @@ let package = Package(
         .library(name: "janus", type: .dynamic, targets: ["JanusCAPI"]),
     ],
     targets: [
+        // A CPU spin-wait hint that Swift cannot spell; internal.
+        .target(name: "CJanusShims"),
         .target(
-            name: "JanusCore"
+            name: "JanusCore",
+            dependencies: ["CJanusShims"]
         ),
         // include/janus.h as a Swift module, for the exact C types.
         .target(name: "CJanus"),

@@ -1,3 +1,5 @@
+import CJanusShims
+
 /// The async operations behind ``AsyncFace``, as `Result`s.
 ///
 /// Each one first tries without suspending. If it must wait, it suspends on an
@@ -17,8 +19,31 @@ extension JanusQueue {
         case .empty: break
         }
         guard case .until(let timeout) = wait else { return .failure(.empty) }
+        if let item = spinForItem() { return .success(item) }
         guard let timeout else { return await suspendGet() }
         return await withTimeout(timeout, reporting: .empty) { await self.suspendGet() }
+    }
+
+    /// Before suspending, look again for a short while: a suspension and the executor hop that
+    /// resumes it cost microseconds, more than an item that is about to arrive usually takes.
+    /// Bounded by `ThreadParker.spinNanoseconds / 2`, so an idle consumer soon lets its
+    /// thread go.
+    private func spinForItem() -> Element? {
+        let started = MonotonicDeadline.nanosecondsNow()
+        while MonotonicDeadline.nanosecondsNow() - started < ThreadParker.spinNanoseconds / 2 {
+            for _ in 0..<64 { janus_cpu_relax() }
+            var wakeups = Wakeups<Element>()
+            lock.lock()
+            let outcome = state.pointee.get(&wakeups)
+            lock.unlock()
+            wakeups.run()
+            switch outcome {
+            case .item(let item): return item
+            case .shutDown: return nil  // the slow path reports it
+            case .empty: continue
+            }
+        }
+        return nil
     }
 
     private func suspendGet() async -> Result<Element, QueueError> {

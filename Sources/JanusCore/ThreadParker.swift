@@ -1,25 +1,45 @@
+import CJanusShims
 import Glibc
+import Synchronization
 
-/// Where one blocked thread sleeps: a private mutex, a monotonic condition variable and a flag,
-/// placed in memory owned by the waiting thread for the length of one wait.
+/// Where one blocked thread waits: first spinning briefly, then asleep on a private mutex and
+/// monotonic condition variable, in memory owned by the waiting thread for one wait.
 ///
 /// The queue decides under its own lock who is woken and writes the outcome there; the wakeup
 /// itself (`unpark`) happens after the queue lock is released. A waiter never leaves while a
 /// wakeup for it may still be on its way: once it has been chosen (its outcome is written), it
 /// waits for `unpark` even if its own deadline has passed. That is what makes the memory safe
 /// to live on the waiting thread's stack.
+///
+/// States (one atomic word): `idle` → `notified` (woken while spinning: one atomic store, no
+/// syscall, and that store is the waker's last touch), or `idle` → `sleeping` (set under the
+/// mutex) → `notified` (set under the mutex with a signal; the waiter sees it only under the
+/// mutex, so the waker's unlock is its last touch). Once `sleeping`, the state is only ever read
+/// under the mutex, even after a timeout.
 struct ThreadParker: Equatable {
     private let raw: UnsafeMutableRawPointer
 
-    private static var condOffset: Int {
-        let size = MemoryLayout<pthread_mutex_t>.stride
-        let align = MemoryLayout<pthread_cond_t>.alignment
-        return (size + align - 1) / align * align
+    private static var idle: Int { 0 }
+    private static var sleeping: Int { 1 }
+    private static var notified: Int { 2 }
+
+    /// How long a waiter spins before it sleeps: about the cost of a sleep and wakeup pair, so
+    /// a hand-off that comes quickly (ping-pong, a busy producer) never pays for the syscalls.
+    static var spinNanoseconds: Int { 20_000 }
+
+    private static var condOffset: Int { roundUp(MemoryLayout<pthread_mutex_t>.stride, MemoryLayout<pthread_cond_t>.alignment) }
+    private static var stateOffset: Int {
+        roundUp(condOffset + MemoryLayout<pthread_cond_t>.stride, MemoryLayout<Atomic<Int>>.alignment)
     }
-    private static var flagOffset: Int { condOffset + MemoryLayout<pthread_cond_t>.stride }
-    static var byteCount: Int { flagOffset + MemoryLayout<Bool>.stride }
+    static var byteCount: Int { stateOffset + MemoryLayout<Atomic<Int>>.stride }
     static var alignment: Int {
-        Swift.max(MemoryLayout<pthread_mutex_t>.alignment, MemoryLayout<pthread_cond_t>.alignment)
+        Swift.max(
+            MemoryLayout<pthread_mutex_t>.alignment, MemoryLayout<pthread_cond_t>.alignment,
+            MemoryLayout<Atomic<Int>>.alignment)
+    }
+
+    private static func roundUp(_ value: Int, _ alignment: Int) -> Int {
+        (value + alignment - 1) / alignment * alignment
     }
 
     private var mutex: UnsafeMutablePointer<pthread_mutex_t> {
@@ -28,8 +48,8 @@ struct ThreadParker: Equatable {
     private var cond: UnsafeMutablePointer<pthread_cond_t> {
         (raw + Self.condOffset).assumingMemoryBound(to: pthread_cond_t.self)
     }
-    private var flag: UnsafeMutablePointer<Bool> {
-        (raw + Self.flagOffset).assumingMemoryBound(to: Bool.self)
+    private var state: UnsafeMutablePointer<Atomic<Int>> {
+        (raw + Self.stateOffset).assumingMemoryBound(to: Atomic<Int>.self)
     }
 
     /// Runs `body` with a parker living on this thread's stack.
@@ -50,29 +70,35 @@ struct ThreadParker: Equatable {
     }
 
     private func initialize() {
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: Self.byteCount)
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         pthread_cond_init(cond, &attributes)
         pthread_condattr_destroy(&attributes)
-        flag.initialize(to: false)
+        state.initialize(to: Atomic(Self.idle))
     }
 
     private func deinitialize() {
+        state.deinitialize(count: 1)
         pthread_cond_destroy(cond)
         pthread_mutex_destroy(mutex)
     }
 
-    /// Sleeps until `unpark` or the deadline. Returns false only when the deadline passed first.
+    /// Waits until `unpark` or the deadline. Returns false only when the deadline passed first.
     func park(until deadline: MonotonicDeadline?) -> Bool {
+        if spin() { return true }
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        while !flag.pointee {
+        // From here on the state is read under the mutex only (see the type's comment).
+        _ = state.pointee.compareExchange(
+            expected: Self.idle, desired: Self.sleeping, ordering: .acquiringAndReleasing)
+        while state.pointee.load(ordering: .acquiring) != Self.notified {
             if let deadline {
                 var spec = deadline.timespec
-                if pthread_cond_timedwait(cond, mutex, &spec) == ETIMEDOUT && !flag.pointee {
+                if pthread_cond_timedwait(cond, mutex, &spec) == ETIMEDOUT
+                    && state.pointee.load(ordering: .acquiring) != Self.notified
+                {
                     return false
                 }
             } else {
@@ -82,10 +108,40 @@ struct ThreadParker: Equatable {
         return true
     }
 
+    /// Spins while the state is `idle`; true if woken meanwhile.
+    private func spin() -> Bool {
+        var started: Int?
+        var round = 0
+        while true {
+            switch state.pointee.load(ordering: .acquiring) {
+            case Self.notified: return true
+            case Self.idle: break
+            default: return false  // slept before (a second park after a timeout): use the mutex
+            }
+            round &+= 1
+            if round & 63 == 0 {
+                let now = MonotonicDeadline.nanosecondsNow()
+                if let started {
+                    if now - started > Self.spinNanoseconds { return false }
+                } else {
+                    started = now
+                }
+            }
+            janus_cpu_relax()
+        }
+    }
+
     /// Wakes the parked thread. Called with no queue lock held, exactly once per chosen waiter.
     func unpark() {
+        // Spinning (or not yet parked): one store wakes it, and nothing touches the parker after.
+        if state.pointee.compareExchange(
+            expected: Self.idle, desired: Self.notified, ordering: .acquiringAndReleasing
+        ).exchanged {
+            return
+        }
+        // Asleep: it reads the state under the mutex, so it cannot leave before this unlock.
         pthread_mutex_lock(mutex)
-        flag.pointee = true
+        state.pointee.store(Self.notified, ordering: .releasing)
         pthread_cond_signal(cond)
         pthread_mutex_unlock(mutex)
     }
@@ -98,6 +154,12 @@ package struct MonotonicDeadline {
     /// Deadlines further away than this are treated as no deadline: a wait of centuries is a
     /// wait forever, and this keeps huge timeouts (SPEC: up to INT64_MAX ms) from overflowing.
     static var forever: Duration { .seconds(100 * 365 * 24 * 3600) }
+
+    static func nanosecondsNow() -> Int {
+        var now = Glibc.timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec &* 1_000_000_000 &+ now.tv_nsec
+    }
 
     /// nil for "wait forever".
     static func after(_ duration: Duration) -> MonotonicDeadline? {
