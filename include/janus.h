@@ -212,8 +212,8 @@ JANUS_API janus_status janus_queue_get(janus_queue *q, void **item_out, int64_t 
  *   JANUS_FULL      stopped early: no room and JANUS_NO_WAIT, or time ran out;
  *   JANUS_SHUTDOWN  stopped early: q is (or became) shut down;
  *   JANUS_EINVAL    q or put_count_out is NULL, items is NULL while count > 0,
- *                   or timeout_ms is invalid (nothing put, *put_count_out 0
- *                   when it can be written).
+ *                   or timeout_ms is invalid: nothing put, *put_count_out not
+ *                   written.
  * Other callers' items may be interleaved between ours when it has to wait.
  * Blocks up to timeout_ms.  Thread safe. */
 JANUS_API janus_status janus_queue_put_many(janus_queue *q, void *const *items, size_t count,
@@ -228,7 +228,7 @@ JANUS_API janus_status janus_queue_put_many(janus_queue *q, void *const *items, 
  *   JANUS_EMPTY     no item within the timeout (*got_count_out = 0);
  *   JANUS_SHUTDOWN  q is shut down and has no item left for us (*got_count_out 0);
  *   JANUS_EINVAL    q, items_out or got_count_out is NULL, max_count is 0, or
- *                   timeout_ms is invalid (nothing taken).
+ *                   timeout_ms is invalid: nothing taken, nothing written.
  * Blocks up to timeout_ms.  Thread safe. */
 JANUS_API janus_status janus_queue_get_many(janus_queue *q, void **items_out, size_t max_count,
                                             size_t *got_count_out, int64_t timeout_ms);

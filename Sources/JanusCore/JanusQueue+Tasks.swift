@@ -35,12 +35,13 @@ extension JanusQueue {
             var wakeups = Wakeups<Element>()
             lock.lock()
             let outcome = state.pointee.get(&wakeups)
+            let alone = state.pointee.hasNoGetters
             lock.unlock()
             wakeups.run()
             switch outcome {
             case .item(let item): return item
             case .shutDown: return nil  // the slow path reports it
-            case .empty: continue
+            case .empty: if !alone { return nil }  // others wait already: spinning only starves
             }
         }
         return nil

@@ -22,6 +22,7 @@ extension JanusQueue {
             }
             let outcome = parkThread(
                 initial: Result<Element, QueueError>?.none, deadline: deadline,
+                spinning: state.pointee.hasNoGetters,
                 enqueue: { $0.getSuspended(.thread($1)) },
                 withdraw: { $0.getWithdrawn(parker: $1, &$2) })
             return outcome.map { $0! } ?? .failure(.empty)
@@ -80,6 +81,7 @@ extension JanusQueue {
             }
             let outcome = parkThread(
                 initial: PendingPut(item: item, outcome: nil), deadline: deadline,
+                spinning: state.pointee.hasNoPutters,
                 enqueue: { $0.putSuspended(.thread($1)) },
                 withdraw: { $0.putWithdrawn(parker: $1, &$2) })
             return outcome.map { $0.outcome! } ?? .failure(.full)
@@ -167,7 +169,7 @@ extension JanusQueue {
     /// out again after the deadline passed, returning false if the thread was already chosen.
     /// Returns the slot's final value, or nil when the thread withdrew at its deadline.
     private func parkThread<Value>(
-        initial: Value, deadline: MonotonicDeadline?,
+        initial: Value, deadline: MonotonicDeadline?, spinning: Bool = false,
         enqueue: (inout QueueStateMachine<Element>, ThreadSlot<Value>) -> Void,
         withdraw: (inout QueueStateMachine<Element>, ThreadParker, inout Wakeups<Element>) -> Bool
     ) -> Value? {
@@ -182,7 +184,7 @@ extension JanusQueue {
             return ThreadParker.withParker { parker -> Value? in
                 enqueue(&state.pointee, ThreadSlot(parker: parker, value: value))
                 lock.unlock()
-                if !parker.park(until: deadline) {
+                if !parker.park(until: deadline, spinning: spinning) {
                     var wakeups = Wakeups<Element>()
                     lock.lock()
                     let withdrew = withdraw(&state.pointee, parker, &wakeups)

@@ -57,6 +57,10 @@ struct QueueStateMachine<Element> {
     /// Shut down, and no caller still inside a waiting call (SPEC §2 `closed`).
     var isClosed: Bool { isShutdown && getters.isEmpty && putters.isEmpty && joiners.isEmpty }
 
+    /// True when a new waiter would be alone in its list (see `ThreadParker.park`).
+    var hasNoGetters: Bool { getters.isEmpty }
+    var hasNoPutters: Bool { putters.isEmpty }
+
     /// How many callers wait in each list: a hook for tests that must know a waiter is parked
     /// or suspended before they act, instead of sleeping.
     var waiting: WaitingCounts {

@@ -86,8 +86,10 @@ struct ThreadParker: Equatable {
     }
 
     /// Waits until `unpark` or the deadline. Returns false only when the deadline passed first.
-    func park(until deadline: MonotonicDeadline?) -> Bool {
-        if spin() { return true }
+    /// `spinning`: spin briefly first. Only the first waiter in a list does: with more waiters
+    /// than cores, spinners would starve the very thread that is to wake them.
+    func park(until deadline: MonotonicDeadline?, spinning: Bool = false) -> Bool {
+        if spinning && spin() { return true }
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         // From here on the state is read under the mutex only (see the type's comment).
