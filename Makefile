@@ -23,7 +23,7 @@ LIB_FLAGS := -Xlinker --version-script=$(CURDIR)/include/janus.map \
              -Xswiftc -static-stdlib
 
 .PHONY: all lib run examples test test-swift test-swift-tsan test-c test-c-asan test-examples \
-        bench clean
+        test-install test-cpp test-python install bench clean
 
 all: lib
 
@@ -37,7 +37,7 @@ examples: lib
 run: examples
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run
 
-test: test-swift test-swift-tsan test-c test-c-asan test-examples
+test: test-swift test-swift-tsan test-c test-c-asan test-examples test-install test-cpp test-python
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -58,6 +58,22 @@ test-c-asan: lib
 
 test-examples: lib
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run-all
+
+# Installs into a temporary prefix and builds a C program there with pkg-config alone.
+test-install: lib
+	Tests/install/test_install.sh $(RELEASE)/libjanus.so include
+
+test-cpp: lib
+	$(MAKE) -C examples/cpp LIBDIR=$(RELEASE) run
+
+test-python: lib
+	python3 examples/python/sum_consumers.py $(RELEASE)/libjanus.so
+
+# make install PREFIX=/usr/local [DESTDIR=/staging]
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: lib
+	packaging/install.sh $(RELEASE)/libjanus.so include "$(PREFIX)" "$(DESTDIR)"
 
 # Release builds; figures go to bench/results.txt. BENCH_ITEMS / BENCH_RUNS to change the size.
 BENCH_ITEMS ?= 2000000
