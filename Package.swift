@@ -26,6 +26,8 @@ let package = Package(
         ),
         // `make bench`: the Swift-side scenarios and the AsyncStream baseline.
         .executableTarget(name: "JanusBench", dependencies: ["JanusCore"]),
+        // examples/swift: a C-style callback thread bridged into `for await`.
+        .executableTarget(name: "SwiftBridgeExample", dependencies: ["JanusCore"], path: "examples/swift"),
         .testTarget(name: "JanusCoreTests", dependencies: ["JanusCore"]),
     ],
     swiftLanguageModes: [.v6]

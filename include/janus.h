@@ -129,7 +129,9 @@ typedef enum janus_kind {
 
 /* Called for an item that the queue throws away (immediate shutdown, close,
  * free): exactly once per such item, on the thread that made that call, with
- * no lock held.  It must not call into the queue. */
+ * no lock held; never for an item a get handed out.  Also called, on a Swift
+ * concurrency thread, for the item a stopped producer could not put (see
+ * janus_produce_async).  It must not call into the queue. */
 typedef void (*janus_destroy_fn)(void *item, void *ctx);
 
 /* Orders the items of a JANUS_PRIORITY queue: negative if a comes out before
