@@ -23,7 +23,7 @@ LIB_FLAGS := -Xlinker --version-script=$(CURDIR)/include/janus.map \
              -Xswiftc -static-stdlib
 
 .PHONY: all lib run examples test test-swift test-swift-tsan test-c test-c-asan test-examples \
-        test-install test-cpp test-python install bench clean
+        test-install test-cpp test-python install bench docs lint clean
 
 all: lib
 
@@ -37,7 +37,7 @@ examples: lib
 run: examples
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run
 
-test: test-swift test-swift-tsan test-c test-c-asan test-examples test-install test-cpp test-python
+test: lint docs test-swift test-swift-tsan test-c test-c-asan test-examples test-install test-cpp test-python
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -68,6 +68,17 @@ test-cpp: lib
 
 test-python: lib
 	python3 examples/python/sum_consumers.py $(RELEASE)/libjanus.so
+
+# DocC for the Swift API into .build/docs (warnings are errors), and the swift-format lint.
+SYMBOLS := $(CURDIR)/.build/symbol-graphs
+docs:
+	$(SWIFT) build --target JanusCore -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc $(SYMBOLS)
+	$(TOOLCHAIN)/bin/docc convert Sources/JanusCore/JanusCore.docc --additional-symbol-graph-dir $(SYMBOLS) \
+	  --output-path .build/docs --fallback-display-name JanusCore \
+	  --fallback-bundle-identifier org.janus.JanusCore --warnings-as-errors
+
+lint:
+	$(TOOLCHAIN)/bin/swift-format lint --strict -r Sources examples/swift Tests/JanusCoreTests Package.swift
 
 # make install PREFIX=/usr/local [DESTDIR=/staging]
 PREFIX  ?= /usr/local

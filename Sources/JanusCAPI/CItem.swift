@@ -7,8 +7,10 @@ public import JanusCore
 /// thread or task that put it to the one that gets it, handing over ownership as SPEC §5 says.
 /// Whatever the pointer points to is the C program's to synchronize, exactly as with any C queue.
 public struct CItem: @unchecked Sendable, Equatable {
+    /// The C program's pointer; NULL is a valid item.
     public var raw: UnsafeMutableRawPointer?
 
+    /// Wraps a C item.
     public init(_ raw: UnsafeMutableRawPointer?) { self.raw = raw }
 }
 

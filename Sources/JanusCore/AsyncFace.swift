@@ -87,6 +87,7 @@ public struct AsyncFace<Element: Sendable>: Sendable {
 }
 
 extension AsyncFace: AsyncSequence {
+    /// Iteration throws only ``QueueError/cancelled``.
     public typealias Failure = QueueError
 
     /// Iterates over the items as they come: each step is a ``AsyncFace/get(timeout:)``. The
@@ -95,6 +96,8 @@ extension AsyncFace: AsyncSequence {
     public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
         let queue: JanusQueue<Element>
 
+        /// The next item, waiting for one; nil once the queue is shut down and drained.
+        /// - Throws: `.cancelled` if the task is cancelled while it waits (no item is taken).
         public mutating func next() async throws(QueueError) -> Element? {
             switch await queue.taskGet(.until(nil)) {
             case .success(let item): return item
@@ -103,6 +106,7 @@ extension AsyncFace: AsyncSequence {
             }
         }
 
+        /// As ``next()``; the queue does not depend on the caller's isolation.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(QueueError) -> Element? {
             let queue = self.queue
             switch await queue.taskGet(.until(nil)) {
@@ -113,6 +117,7 @@ extension AsyncFace: AsyncSequence {
         }
     }
 
+    /// An iterator that gets items from this queue.
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: queue) }
 }
 

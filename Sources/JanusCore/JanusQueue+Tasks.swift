@@ -48,18 +48,18 @@ extension JanusQueue {
     }
 
     private func suspendGet() async -> Result<Element, QueueError> {
-            await self.suspend(
-                decide: { machine, wakeups, id, continuation in
-                    switch machine.get(&wakeups) {
-                    case .item(let item): return .success(item)
-                    case .shutDown: return .failure(.shutDown)
-                    case .empty:
-                        if Task.isCancelled { return .failure(.cancelled) }
-                        machine.getSuspended(.task(id: id, continuation))
-                        return nil
-                    }
-                },
-                withdraw: { machine, wakeups, id in machine.getWithdrawn(id: id, &wakeups) })
+        await self.suspend(
+            decide: { machine, wakeups, id, continuation in
+                switch machine.get(&wakeups) {
+                case .item(let item): return .success(item)
+                case .shutDown: return .failure(.shutDown)
+                case .empty:
+                    if Task.isCancelled { return .failure(.cancelled) }
+                    machine.getSuspended(.task(id: id, continuation))
+                    return nil
+                }
+            },
+            withdraw: { machine, wakeups, id in machine.getWithdrawn(id: id, &wakeups) })
     }
 
     /// Waits for one item, then takes up to `max` in all without waiting more.
@@ -93,22 +93,22 @@ extension JanusQueue {
     }
 
     private func suspendPut(_ item: Element) async -> Result<Void, QueueError> {
-            await self.suspend(
-                decide: { machine, wakeups, id, continuation in
-                    switch machine.put(item, &wakeups) {
-                    case .inserted: return .success(())
-                    case .shutDown: return .failure(.shutDown)
-                    case .full:
-                        if Task.isCancelled { return .failure(.cancelled) }
-                        machine.putSuspended(.task(id: id, continuation, item))
-                        return nil
-                    }
-                },
-                withdraw: { machine, wakeups, id in
-                    guard let (continuation, item) = machine.putWithdrawn(id: id, &wakeups) else { return nil }
-                    wakeups.append(.release(item))
-                    return continuation
-                })
+        await self.suspend(
+            decide: { machine, wakeups, id, continuation in
+                switch machine.put(item, &wakeups) {
+                case .inserted: return .success(())
+                case .shutDown: return .failure(.shutDown)
+                case .full:
+                    if Task.isCancelled { return .failure(.cancelled) }
+                    machine.putSuspended(.task(id: id, continuation, item))
+                    return nil
+                }
+            },
+            withdraw: { machine, wakeups, id in
+                guard let (continuation, item) = machine.putWithdrawn(id: id, &wakeups) else { return nil }
+                wakeups.append(.release(item))
+                return continuation
+            })
     }
 
     package func taskPutMany(_ items: some Sequence<Element>, _ wait: TaskWait) async -> (Int, QueueError?) {
@@ -137,14 +137,14 @@ extension JanusQueue {
     }
 
     private func suspendJoin() async -> Result<Void, QueueError> {
-            await self.suspend(
-                decide: { machine, _, id, continuation in
-                    if machine.joinIsDone() { return .success(()) }
-                    if Task.isCancelled { return .failure(.cancelled) }
-                    machine.joinSuspended(.task(id: id, continuation))
-                    return nil
-                },
-                withdraw: { machine, wakeups, id in machine.joinWithdrawn(id: id, &wakeups) })
+        await self.suspend(
+            decide: { machine, _, id, continuation in
+                if machine.joinIsDone() { return .success(()) }
+                if Task.isCancelled { return .failure(.cancelled) }
+                machine.joinSuspended(.task(id: id, continuation))
+                return nil
+            },
+            withdraw: { machine, wakeups, id in machine.joinWithdrawn(id: id, &wakeups) })
     }
 
     package func taskWaitClosed(_ wait: TaskWait) async -> Result<Void, QueueError> {
@@ -159,18 +159,18 @@ extension JanusQueue {
     }
 
     private func suspendWaitClosed() async -> Result<Void, QueueError> {
-            await self.suspend(
-                decide: { machine, _, id, continuation in
-                    switch machine.waitClosed() {
-                    case .misuse: return .failure(.misuse)
-                    case .closed: return .success(())
-                    case .wait:
-                        if Task.isCancelled { return .failure(.cancelled) }
-                        machine.waitClosedSuspended(.task(id: id, continuation))
-                        return nil
-                    }
-                },
-                withdraw: { machine, _, id in machine.waitClosedWithdrawn(id: id) })
+        await self.suspend(
+            decide: { machine, _, id, continuation in
+                switch machine.waitClosed() {
+                case .misuse: return .failure(.misuse)
+                case .closed: return .success(())
+                case .wait:
+                    if Task.isCancelled { return .failure(.cancelled) }
+                    machine.waitClosedSuspended(.task(id: id, continuation))
+                    return nil
+                }
+            },
+            withdraw: { machine, _, id in machine.waitClosedWithdrawn(id: id) })
     }
 
     /// Suspends the current task in a waiter list.
@@ -184,8 +184,14 @@ extension JanusQueue {
     /// handler: the flag is set before the handler runs, and the handler takes the same lock,
     /// so either `decide` sees the flag or the handler finds the waiter.
     private func suspend<T>(
-        decide: (inout QueueStateMachine<Element>, inout Wakeups<Element>, UInt64, UnsafeContinuation<Result<T, QueueError>, Never>) -> Result<T, QueueError>?,
-        withdraw: @Sendable (inout QueueStateMachine<Element>, inout Wakeups<Element>, UInt64) -> UnsafeContinuation<Result<T, QueueError>, Never>?
+        decide: (
+            inout QueueStateMachine<Element>, inout Wakeups<Element>, UInt64,
+            UnsafeContinuation<Result<T, QueueError>, Never>
+        ) -> Result<T, QueueError>?,
+        withdraw:
+            @Sendable (inout QueueStateMachine<Element>, inout Wakeups<Element>, UInt64) -> UnsafeContinuation<
+                Result<T, QueueError>, Never
+            >?
     ) async -> Result<T, QueueError> {
         let id = makeTaskID()
         return await withTaskCancellationHandler {

@@ -12,7 +12,7 @@ import Synchronization
 /// for try await item in queue.async { print(item); try queue.async.taskDone() }
 /// ```
 ///
-/// The queue keeps one lock and one state machine (``QueueStateMachine``); it decides under
+/// The queue keeps one lock and one state machine (`QueueStateMachine`); it decides under
 /// the lock and wakes threads and resumes tasks after releasing it.
 public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: `state` is read and written only with `lock` held (every access is

@@ -21,6 +21,7 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     /// inserted nothing. (C callers never see this; their consumers simply stop.)
     case cancelled
 
+    /// A short English phrase, like the C library's `janus_strerror`.
     public var description: String {
         switch self {
         case .empty: "queue is empty"
@@ -41,6 +42,7 @@ public struct PutManyError: Error, Sendable, Equatable {
     /// How many items from the front of the batch were put.
     public var inserted: Int
 
+    /// Creates the error of a batch put that stopped after `inserted` items for `reason`.
     public init(reason: QueueError, inserted: Int) {
         self.reason = reason
         self.inserted = inserted

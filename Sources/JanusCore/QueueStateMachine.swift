@@ -286,7 +286,9 @@ struct QueueStateMachine<Element> {
         unfinishedTasks += 1
     }
 
-    private func serve(_ getter: GetWaiter<Element>, _ result: Result<Element, QueueError>, _ wakeups: inout Wakeups<Element>) {
+    private func serve(
+        _ getter: GetWaiter<Element>, _ result: Result<Element, QueueError>, _ wakeups: inout Wakeups<Element>
+    ) {
         switch getter {
         case .task(_, let continuation):
             wakeups.append(.resumeGetter(continuation, result))

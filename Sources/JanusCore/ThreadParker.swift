@@ -27,7 +27,9 @@ struct ThreadParker: Equatable {
     /// a hand-off that comes quickly (ping-pong, a busy producer) never pays for the syscalls.
     static var spinNanoseconds: Int { 20_000 }
 
-    private static var condOffset: Int { roundUp(MemoryLayout<pthread_mutex_t>.stride, MemoryLayout<pthread_cond_t>.alignment) }
+    private static var condOffset: Int {
+        roundUp(MemoryLayout<pthread_mutex_t>.stride, MemoryLayout<pthread_cond_t>.alignment)
+    }
     private static var stateOffset: Int {
         roundUp(condOffset + MemoryLayout<pthread_cond_t>.stride, MemoryLayout<Atomic<Int>>.alignment)
     }

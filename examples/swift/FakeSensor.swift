@@ -18,7 +18,10 @@ struct FakeSensor {
             &thread, nil,
             { raw in
                 let job = raw!.assumingMemoryBound(to: Job.self)
-                defer { job.deinitialize(count: 1); job.deallocate() }
+                defer {
+                    job.deinitialize(count: 1)
+                    job.deallocate()
+                }
                 for reading in 0..<job.pointee.count {
                     job.pointee.callback(reading, job.pointee.context)
                 }
