@@ -16,13 +16,19 @@ TSAN_SUPP := $(CURDIR)/Tests/tsan.supp
 # running tasks is unsafe), the core specialized into the C entry points, and the Swift runtime
 # linked in statically so that C programs need nothing but libc, libm, libstdc++ and libgcc_s.
 SONAME    := libjanus.so.0
-LIB_FLAGS := -Xlinker --version-script=$(CURDIR)/include/janus.map \
-             -Xlinker -z -Xlinker nodelete \
-             -Xlinker -soname -Xlinker $(SONAME) \
-             -Xswiftc -cross-module-optimization \
-             -Xswiftc -static-stdlib
+LINK_FLAGS := -Xlinker --version-script=$(CURDIR)/include/janus.map \
+              -Xlinker -z -Xlinker nodelete \
+              -Xlinker -soname -Xlinker $(SONAME) \
+              -Xswiftc -cross-module-optimization
+LIB_FLAGS := $(LINK_FLAGS) -Xswiftc -static-stdlib
 
-.PHONY: all lib run examples test test-swift test-swift-tsan test-c test-c-asan test-examples \
+# The same library built with ThreadSanitizer (dynamic Swift runtime: the TSan runtime must be
+# the one in the C program), and what a C program needs to link against it (PLATFORM-NOTES).
+TSAN_LIB    := $(CURDIR)/.build-tsan-lib/release
+TSAN_CFLAGS := -fsanitize=thread -g -O1 -L$(TOOLCHAIN)/lib/swift/linux \
+               -Wl,-rpath,$(TOOLCHAIN)/lib/swift/linux -ldispatch -lBlocksRuntime
+
+.PHONY: all lib run examples test test-swift test-swift-tsan test-c test-c-asan test-c-tsan lib-tsan test-examples \
         test-install test-cpp test-python install bench docs lint clean
 
 all: lib
@@ -37,7 +43,7 @@ examples: lib
 run: examples
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run
 
-test: lint docs test-swift test-swift-tsan test-c test-c-asan test-examples test-install test-cpp test-python
+test: lint docs test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples test-install test-cpp test-python
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -47,6 +53,16 @@ test-swift-tsan:
 	TSAN_OPTIONS="suppressions=$(TSAN_SUPP) halt_on_error=1" \
 	  $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 
+lib-tsan:
+	$(SWIFT) build -c release --product janus --sanitize=thread --scratch-path .build-tsan-lib $(LINK_FLAGS)
+	ln -sf libjanus.so $(TSAN_LIB)/$(SONAME)
+
+test-c-tsan: lib-tsan
+	TSAN_OPTIONS="suppressions=$(TSAN_SUPP) halt_on_error=1" \
+	  $(MAKE) -C Tests/c LIBDIR=$(TSAN_LIB) OUT=bin-tsan CC=$(CLANG) EXTRA_CFLAGS="$(TSAN_CFLAGS)" test
+	TSAN_OPTIONS="suppressions=$(TSAN_SUPP) halt_on_error=1" \
+	  $(MAKE) -C examples/c LIBDIR=$(TSAN_LIB) OUT=bin-tsan CC=$(CLANG) EXTRA_CFLAGS="$(TSAN_CFLAGS)" run-all
+
 test-c: lib
 	$(MAKE) -C Tests/c LIBDIR=$(RELEASE) OUT=bin test
 
@@ -55,6 +71,9 @@ test-c-asan: lib
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  $(MAKE) -C Tests/c LIBDIR=$(RELEASE) OUT=bin-asan \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" test
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(MAKE) -C examples/c LIBDIR=$(RELEASE) OUT=bin-asan \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" run-all
 
 test-examples: lib
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run-all
@@ -96,4 +115,4 @@ bench: lib
 	bench/run.sh $(RELEASE)/janus-c-bench $(RELEASE)/JanusBench $(BENCH_ITEMS) $(BENCH_RUNS)
 
 clean:
-	rm -rf .build .build-tsan examples/c/bin Tests/c/bin Tests/c/bin-asan
+	rm -rf .build .build-tsan .build-tsan-lib examples/c/bin* Tests/c/bin*

@@ -9,13 +9,16 @@ final class Consumer: Sendable {
     let callback: ConsumeCallback
     /// Set once the consumer is to take no further item (fn said stop, or cancel).
     let stopping = StopFlag()
-    /// One unfinished task per running consumer task: `join` on it is `janus_consumer_wait`,
+    /// One unfinished task while the consumer runs: `join` on it is `janus_consumer_wait`,
     /// reusing the queue's own waiting machinery for C threads.
     let finished = JanusQueue<UInt8>()
-    /// Written once in `start`, before any other thread can see the consumer.
-    nonisolated(unsafe) private var tasks: [Task<Void, Never>] = []
-    // nonisolated(unsafe): `tasks` is assigned only in `start`, which runs before the handle is
-    // returned to C; afterwards it is only read (by cancel), so there is no concurrent write.
+    /// The parent of the consumer's tasks. Written once in `start`, before the handle is returned
+    /// to C; read only by `cancel` calls that C makes with that handle.
+    nonisolated(unsafe) private var parent: Task<Void, Never>?
+    // nonisolated(unsafe): the one write happens before `janus_consume_async` returns the handle,
+    // and every read is a C call made with that handle afterwards, ordered after the write by
+    // whatever the C program used to pass the handle on. The tasks themselves never read it: a
+    // task that says stop goes through its task group instead.
 
     init(queue: CQueue, callback: ConsumeCallback) {
         self.queue = queue
@@ -23,41 +26,46 @@ final class Consumer: Sendable {
     }
 
     func start(tasks count: Int) {
-        for _ in 0..<count { try? finished.sync.putNowait(0) }
-        tasks = (0..<count).map { _ in
-            Task.detached { [self] in
-                await run()
-                try? finished.sync.taskDone()
+        try? finished.sync.putNowait(0)
+        parent = Task.detached { [self] in
+            await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<count { group.addTask { await self.run() } }
+                // A task that said stop has already raised the flag; cancelling the others
+                // ends the waits they are in.
+                for await saidStop in group where saidStop { group.cancelAll() }
             }
+            try? finished.sync.taskDone()
         }
     }
 
-    private func run() async {
+    /// One consumer task. Returns true when `fn` said stop.
+    private func run() async -> Bool {
         while !stopping.isSet {
             let item: CItem
             switch await queue.taskGet(.until(nil)) {
             case .success(let taken): item = taken
-            case .failure: return  // shut down and drained, or cancelled: nothing was taken
+            case .failure: return false  // shut down and drained, or cancelled: nothing taken
             }
             if stopping.isSet {
                 // Taken just as another task said stop: never nowhere (janus.h), and never to fn
                 // after a stop.
                 queue.onDiscard?(item)
                 _ = queue.markTaskDone()
-                return
+                return false
             }
             let verdict = callback.call(item)
             _ = queue.markTaskDone()
             if verdict != 0 {
-                cancel()
-                return
+                stopping.set()  // before anything else: no sibling may take another item
+                return true
             }
         }
+        return false
     }
 
     func cancel() {
         stopping.set()
-        for task in tasks { task.cancel() }
+        parent?.cancel()
     }
 }
 
