@@ -40,9 +40,15 @@ final class Consumer: Sendable {
 
     /// One consumer task. Returns true when `fn` said stop.
     private func run() async -> Bool {
+        // The task_done owed for the item just processed rides on the next get's lock
+        // acquisition; every way out of the loop settles it first.
+        var owed = 0
+        defer { if owed > 0 { _ = queue.markTaskDone() } }
         while !stopping.isSet {
             let item: CItem
-            switch await queue.taskGet(.until(nil)) {
+            let outcome = await queue.taskGet(.until(nil), markingDone: owed)
+            owed = 0
+            switch outcome {
             case .success(let taken): item = taken
             case .failure: return false  // shut down and drained, or cancelled: nothing taken
             }
@@ -50,11 +56,11 @@ final class Consumer: Sendable {
                 // Taken just as another task said stop: never nowhere (janus.h), and never to fn
                 // after a stop.
                 queue.onDiscard?(item)
-                _ = queue.markTaskDone()
+                owed = 1
                 return false
             }
             let verdict = callback.call(item)
-            _ = queue.markTaskDone()
+            owed = 1
             if verdict != 0 {
                 stopping.set()  // before anything else: no sibling may take another item
                 return true

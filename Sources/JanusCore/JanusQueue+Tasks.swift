@@ -7,9 +7,14 @@ import CJanusShims
 /// room, shutdown) and the cancellation handler removes the waiter from its list, and only
 /// that one resumes it. A timeout is a cancellation that the operation itself arranges.
 extension JanusQueue {
-    package func taskGet(_ wait: TaskWait) async -> Result<Element, QueueError> {
+    /// `markingDone`: `taskDone` calls owed for items this caller already processed, applied in
+    /// the same lock acquisition as the get (a consumer loop's "process, task_done, get next"
+    /// then takes the lock once per item instead of twice). The count must not exceed what the
+    /// caller took; it is applied whatever the get's outcome.
+    package func taskGet(_ wait: TaskWait, markingDone done: Int = 0) async -> Result<Element, QueueError> {
         var wakeups = Wakeups<Element>()
         lock.lock()
+        if done > 0 { state.pointee.tasksDone(done, &wakeups) }
         let outcome = state.pointee.get(&wakeups)
         lock.unlock()
         wakeups.run()

@@ -208,6 +208,14 @@ struct QueueStateMachine<Element> {
         return .success(())
     }
 
+    /// `count` task_done calls at once, for items the caller took and processed.
+    mutating func tasksDone(_ count: Int, _ wakeups: inout Wakeups<Element>) {
+        assert(count <= unfinishedTasks, "more tasks done than items taken")
+        guard count > 0, unfinishedTasks > 0 else { return }
+        unfinishedTasks -= Swift.min(count, unfinishedTasks)
+        if unfinishedTasks == 0 { releaseJoiners(&wakeups) }
+    }
+
     /// True when there is nothing to wait for.
     func joinIsDone() -> Bool { unfinishedTasks == 0 }
 
