@@ -29,7 +29,7 @@ TSAN_CFLAGS := -fsanitize=thread -g -O1 -L$(TOOLCHAIN)/lib/swift/linux \
                -Wl,-rpath,$(TOOLCHAIN)/lib/swift/linux -ldispatch -lBlocksRuntime
 
 .PHONY: all lib run examples test test-swift test-swift-tsan test-c test-c-asan test-c-tsan lib-tsan test-examples \
-        test-install test-cpp test-python install bench docs lint clean
+        test-install test-cpp test-python test-swiftpm install bench docs lint clean
 
 all: lib
 
@@ -43,7 +43,7 @@ examples: lib
 run: examples
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run
 
-test: lint docs test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples test-install test-cpp test-python
+test: lint docs test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples test-install test-cpp test-python test-swiftpm
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -81,6 +81,10 @@ test-examples: lib
 # Installs into a temporary prefix and builds a C program there with pkg-config alone.
 test-install: lib
 	Tests/install/test_install.sh $(RELEASE)/libjanus.so include
+
+# A separate package depending on this one by path, as a SwiftPM user's would.
+test-swiftpm:
+	cd Tests/swiftpm-consumer && $(SWIFT) run --scratch-path $(CURDIR)/.build-swiftpm Consumer
 
 test-cpp: lib
 	$(MAKE) -C examples/cpp LIBDIR=$(RELEASE) run
