@@ -29,6 +29,7 @@ TSAN_CFLAGS := -fsanitize=thread -g -O1 -L$(TOOLCHAIN)/lib/swift/linux \
                -Wl,-rpath,$(TOOLCHAIN)/lib/swift/linux -ldispatch -lBlocksRuntime
 
 .PHONY: all lib run examples test test-swift test-swift-tsan test-c test-c-asan test-c-tsan lib-tsan test-examples \
+        test-stress test-stress-asan test-fuzz test-valgrind soak fuzz \
         test-install test-cpp test-python test-swiftpm install bench docs lint clean
 
 all: lib
@@ -43,7 +44,8 @@ examples: lib
 run: examples
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run
 
-test: lint docs test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples test-install test-cpp test-python test-swiftpm
+test: lint docs test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples \
+      test-stress test-stress-asan test-fuzz test-valgrind test-install test-cpp test-python test-swiftpm
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -77,6 +79,32 @@ test-c-asan: lib
 
 test-examples: lib
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run-all
+
+# Reliability (Tests/stress, Tests/fuzz): a short stress run plus the hostile callers, the same
+# under ASan+UBSan, 30 s of libFuzzer on the committed corpus, valgrind over the examples and
+# the stress tests. `make soak SECONDS=3600` runs the stress test for as long as asked.
+STRESS_SECONDS ?= 5
+SECONDS ?= 600
+test-stress: lib
+	$(MAKE) -C Tests/stress LIBDIR=$(RELEASE) test SECONDS=$(STRESS_SECONDS)
+
+test-stress-asan: lib
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(MAKE) -C Tests/stress LIBDIR=$(RELEASE) OUT=bin-asan SECONDS=$(STRESS_SECONDS) \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" test
+
+test-fuzz: lib
+	$(MAKE) -C Tests/fuzz LIBDIR=$(RELEASE) CLANG=$(CLANG) run SECONDS=30
+
+test-valgrind: lib
+	$(MAKE) -C examples/c LIBDIR=$(RELEASE) valgrind
+	$(MAKE) -C Tests/stress LIBDIR=$(RELEASE) valgrind
+
+soak: lib
+	$(MAKE) -C Tests/stress LIBDIR=$(RELEASE) soak SECONDS=$(SECONDS)
+
+fuzz: lib
+	$(MAKE) -C Tests/fuzz LIBDIR=$(RELEASE) CLANG=$(CLANG) run SECONDS=$(SECONDS)
 
 # Installs into a temporary prefix and builds a C program there with pkg-config alone.
 test-install: lib

@@ -17,9 +17,9 @@ public func janus_queue_new_with(_ options: UnsafePointer<janus_options>?) -> Op
     guard let options = options?.pointee else { return nil }
     let callbacks = CCallbacks(destroy: options.destroy, compare: options.compare, ctx: options.ctx)
     guard let ordering = callbacks.ordering(options.kind) else { return nil }
-    // size_t arrives as Int: a limit above Int.max is as good as unbounded.
-    let maxsize = options.maxsize < 0 ? Int.max : options.maxsize
-    let queue = CQueue(ordering, maxsize: maxsize, onDiscard: callbacks.discard)
+    // size_t arrives as Int: a limit above Int.max arrives negative and works as unbounded (no
+    // queue holds 2^63 items); janus_queue_maxsize still reports it as given.
+    let queue = CQueue(ordering, maxsize: options.maxsize, onDiscard: callbacks.discard)
     return OpaquePointer(Unmanaged.passRetained(queue).toOpaque())
 }
 
@@ -27,9 +27,9 @@ public func janus_queue_new_with(_ options: UnsafePointer<janus_options>?) -> Op
 public func janus_queue_free(_ q: OpaquePointer?) {
     guard let q else { return }
     let queue = Unmanaged<CQueue>.fromOpaque(UnsafeRawPointer(q)).takeRetainedValue()
-    // Blocked callers wake with JANUS_SHUTDOWN and items left go to destroy; the object itself
-    // goes when the last caller, consumer or producer still holding it lets go.
-    queue.close()
+    // Blocked callers (joins too) wake with JANUS_SHUTDOWN and items left go to destroy; the
+    // object itself goes when the last caller, consumer or producer still holding it lets go.
+    queue.abandon()
 }
 
 @_cdecl("janus_queue_put")
@@ -131,7 +131,7 @@ public func janus_queue_full(_ q: OpaquePointer?) -> Bool {
 
 @_cdecl("janus_queue_maxsize")
 public func janus_queue_maxsize(_ q: OpaquePointer?) -> Int {
-    withQueue(q, orElse: 0) { $0.maxsize }
+    withQueue(q, orElse: 0) { $0.requestedMaxsize }
 }
 
 @_cdecl("janus_queue_unfinished_tasks")

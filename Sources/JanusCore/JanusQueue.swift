@@ -22,6 +22,9 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     let state: UnsafeMutablePointer<QueueStateMachine<Element>>
     /// Ids for waiting tasks, so that cancellation can find its own waiter.
     private let nextTaskID = Atomic<UInt64>(1)
+    /// The `maxsize` given at init, as given: the C library reports a `size_t` limit above
+    /// `Int.max` (which arrives here negative, and works as unbounded) back unchanged.
+    package let requestedMaxsize: Int
     /// Called for every item an immediate shutdown discards, with no lock held.
     package let onDiscard: (@Sendable (Element) -> Void)?
 
@@ -41,6 +44,7 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     package init(
         _ ordering: QueueOrdering<Element>, maxsize: Int, onDiscard: (@Sendable (Element) -> Void)?
     ) {
+        requestedMaxsize = maxsize
         lock = QueueLock()
         state = .allocate(capacity: 1)
         state.initialize(to: QueueStateMachine(ordering: ordering, maxsize: maxsize))
@@ -84,6 +88,17 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     package var waiting: WaitingCounts { withState { $0.waiting } }
 
     // MARK: Shutdown
+
+    /// The owner let go of the queue for good (C: `janus_queue_free`): an immediate shutdown, and
+    /// since nobody can call `taskDone` any more, joins still waiting end with `.shutDown`.
+    package func abandon() {
+        var wakeups = Wakeups<Element>()
+        lock.lock()
+        let discarded = state.pointee.abandon(&wakeups)
+        lock.unlock()
+        wakeups.run()
+        if let onDiscard { for item in discarded { onDiscard(item) } }
+    }
 
     /// Shuts the queue down, waking every waiter on both faces (SPEC §3, as CPython 3.13).
     ///

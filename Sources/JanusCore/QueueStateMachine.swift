@@ -254,6 +254,14 @@ struct QueueStateMachine<Element> {
         return discarded
     }
 
+    /// The queue was freed (see `JanusQueue.abandon`): shut down immediately and end the joins.
+    mutating func abandon(_ wakeups: inout Wakeups<Element>) -> [Element] {
+        let discarded = shutdown(immediate: true, &wakeups)
+        while !joiners.isEmpty { Self.signal(joiners.removeFirst(), .failure(.shutDown), &wakeups) }
+        closeIfQuiet(&wakeups)
+        return discarded
+    }
+
     enum WaitClosedOutcome {
         case closed
         case wait
@@ -319,22 +327,25 @@ struct QueueStateMachine<Element> {
     }
 
     private mutating func releaseJoiners(_ wakeups: inout Wakeups<Element>) {
-        while !joiners.isEmpty { Self.signal(joiners.removeFirst(), &wakeups) }
+        while !joiners.isEmpty { Self.signal(joiners.removeFirst(), .success(()), &wakeups) }
         closeIfQuiet(&wakeups)
     }
 
     /// Wakes `waitClosed` callers once the queue is shut down and nobody is inside.
     private mutating func closeIfQuiet(_ wakeups: inout Wakeups<Element>) {
         guard isClosed else { return }
-        while !closers.isEmpty { Self.signal(closers.removeFirst(), &wakeups) }
+        while !closers.isEmpty { Self.signal(closers.removeFirst(), .success(()), &wakeups) }
     }
 
-    private static func signal(_ waiter: SignalWaiter, _ wakeups: inout Wakeups<Element>) {
+    private static func signal(
+        _ waiter: SignalWaiter, _ result: Result<Void, QueueError>,
+        _ wakeups: inout Wakeups<Element>
+    ) {
         switch waiter {
         case .task(_, let continuation):
-            wakeups.append(.resume(continuation, .success(())))
+            wakeups.append(.resume(continuation, result))
         case .thread(let slot):
-            slot.value.pointee = .success(())
+            slot.value.pointee = result
             wakeups.append(.unpark(slot.parker))
         }
     }
