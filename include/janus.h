@@ -249,7 +249,8 @@ JANUS_API janus_status janus_queue_task_done(janus_queue *q);
 /* Waits up to timeout_ms until unfinished_tasks is 0: every item ever put has
  * had its janus_queue_task_done() (or was discarded by an immediate shutdown).
  * Returns at once if it is 0 already, and may be called again later.
- * Returns JANUS_OK, JANUS_TIMEOUT, or JANUS_EINVAL (NULL q, invalid timeout).
+ * Returns JANUS_OK, JANUS_TIMEOUT, or JANUS_EINVAL (NULL q, invalid timeout);
+ * JANUS_SHUTDOWN if q is freed while it waits (no task_done can come then).
  * A normal shutdown does not end a join: it still waits for task_done.
  * While it waits after a shutdown, it counts as a caller inside q for
  * janus_queue_wait_closed().  Blocks up to timeout_ms.  Thread safe. */
