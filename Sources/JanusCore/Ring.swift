@@ -1,8 +1,10 @@
 /// A growable ring of elements in one allocation, used for both the items and the waiter lists.
 ///
-/// Capacity is a power of two so that index wrapping is a mask. It grows by doubling and gives
-/// memory back by halving once three quarters are unused, so storage follows load (SPEC §4.5)
-/// and steady streaming allocates nothing.
+/// Capacity is a power of two so that index wrapping is a mask. It grows by doubling. Up to
+/// `retainedCapacity` slots it never shrinks, so a queue whose length swings (a producer ahead,
+/// then a consumer catching up) allocates nothing in steady state; above that it halves once
+/// three quarters are unused, so the memory of a burst is given back as it drains (SPEC §4.5)
+/// at an amortized cost of O(1/n) allocations per item.
 ///
 /// The ring owns its buffer but is a plain struct: exactly one owner must call `release()`
 /// (the queue does so in `deinit`). Copies are never used after a move.
@@ -12,8 +14,11 @@ struct Ring<Element> {
     private var head = 0
     private(set) var count = 0
 
-    /// The smallest allocation kept; below it shrinking is not worth a reallocation.
+    /// The first allocation.
     static var minimumCapacity: Int { 16 }
+    /// Capacity kept whatever the load (32 KiB of pointers): below it shrinking costs more in
+    /// reallocations than it gives back.
+    static var retainedCapacity: Int { 4096 }
 
     init() {}
 
@@ -87,13 +92,6 @@ struct Ring<Element> {
         return element
     }
 
-    /// Moves every element out, leaving this ring empty with its memory freed.
-    mutating func takeAll() -> Ring<Element> {
-        let taken = self
-        self = Ring()
-        return taken
-    }
-
     /// Destroys the elements and frees the buffer. The ring is empty afterwards.
     mutating func release() {
         while count > 0 { _ = removeLast() }
@@ -102,7 +100,7 @@ struct Ring<Element> {
     }
 
     private mutating func shrinkIfSparse() {
-        if capacity > Self.minimumCapacity && count <= capacity / 4 {
+        if capacity > Self.retainedCapacity && count <= capacity / 4 {
             resize(to: capacity / 2)
         } else if count == 0 {
             head = 0
