@@ -30,7 +30,7 @@ TSAN_CFLAGS := -fsanitize=thread -g -O1 -L$(TOOLCHAIN)/lib/swift/linux \
 
 .PHONY: all lib run examples test test-swift test-swift-tsan test-c test-c-asan test-c-tsan lib-tsan test-examples \
         test-stress test-stress-asan test-fuzz test-valgrind soak fuzz \
-        test-install test-cpp test-python test-swiftpm install bench docs lint clean
+        test-install test-cpp test-python test-swiftpm install bench chart docs lint clean
 
 all: lib
 
@@ -145,6 +145,9 @@ bench: lib
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Iinclude bench/bench.c -L$(RELEASE) \
 	  -Wl,-rpath,$(RELEASE) -ljanus -pthread -o $(RELEASE)/janus-c-bench
 	bench/run.sh $(RELEASE)/janus-c-bench $(RELEASE)/JanusBench $(BENCH_ITEMS) $(BENCH_RUNS)
+
+chart:
+	python3 bench/chart.py bench/results.txt bench/chart.png
 
 clean:
 	rm -rf .build .build-tsan .build-tsan-lib examples/c/bin* Tests/c/bin*

@@ -46,8 +46,9 @@ final class Consumer: Sendable {
         defer { if owed > 0 { _ = queue.markTaskDone() } }
         while !stopping.isSet {
             let item: CItem
-            let outcome = await queue.taskGet(.until(nil), markingDone: owed)
+            var outcome = queue.threadGet(.noWait, markingDone: owed)
             owed = 0
+            if case .failure(.empty) = outcome { outcome = await queue.taskGet(.until(nil)) }
             switch outcome {
             case .success(let taken): item = taken
             case .failure: return false  // shut down and drained, or cancelled: nothing taken

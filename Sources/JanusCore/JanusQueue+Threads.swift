@@ -4,9 +4,14 @@
 /// the lock and parks. A thread that wakes by its own deadline takes itself out of the list
 /// unless somebody already chose it, in which case it waits for that wakeup (it is imminent).
 extension JanusQueue {
-    package func threadGet(_ wait: ThreadWait) -> Result<Element, QueueError> {
+    /// `markingDone`: `taskDone` calls owed for items the caller already took and processed,
+    /// settled in the same lock acquisition (see `taskGet`). A consumer loop also uses this,
+    /// with `.noWait`, as its fast path: a plain call, where an async one costs a frame and
+    /// executor checks per item.
+    package func threadGet(_ wait: ThreadWait, markingDone done: Int = 0) -> Result<Element, QueueError> {
         var wakeups = Wakeups<Element>()
         lock.lock()
+        if done > 0 { state.pointee.tasksDone(done, &wakeups) }
         switch state.pointee.get(&wakeups) {
         case .item(let item):
             lock.unlock()
@@ -14,11 +19,19 @@ extension JanusQueue {
             return .success(item)
         case .shutDown:
             lock.unlock()
+            wakeups.run()
             return .failure(.shutDown)
         case .empty:
             guard case .until(let deadline) = wait else {
                 lock.unlock()
+                wakeups.run()
                 return .failure(.empty)
+            }
+            if !wakeups.isEmpty {
+                // The settled task_done released joiners: wake them before this thread parks.
+                lock.unlock()
+                wakeups.run()
+                return threadGet(wait)
             }
             let outcome = parkThread(
                 initial: Result<Element, QueueError>?.none, deadline: deadline,

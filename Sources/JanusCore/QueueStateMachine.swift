@@ -210,7 +210,6 @@ struct QueueStateMachine<Element> {
 
     /// `count` task_done calls at once, for items the caller took and processed.
     mutating func tasksDone(_ count: Int, _ wakeups: inout Wakeups<Element>) {
-        assert(count <= unfinishedTasks, "more tasks done than items taken")
         guard count > 0, unfinishedTasks > 0 else { return }
         unfinishedTasks -= Swift.min(count, unfinishedTasks)
         if unfinishedTasks == 0 { releaseJoiners(&wakeups) }
