@@ -74,10 +74,9 @@ extension JanusQueue {
         case .failure(let error):
             return .failure(error)
         case .success(let first):
-            let rest = [Element](unsafeUninitializedCapacity: max - 1) { buffer, initialized in
-                initialized = takeMore(into: buffer)
-            }
-            return .success([first] + rest)
+            var items = [first]
+            takeAvailable(into: &items, upTo: max)
+            return .success(items)
         }
     }
 

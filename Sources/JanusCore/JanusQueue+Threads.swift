@@ -65,6 +65,20 @@ extension JanusQueue {
         }
     }
 
+    /// Appends what is there to `items` without waiting, until `items` holds `limit`. Taken in
+    /// chunks, so that a huge limit reserves nothing (a limit, not a preallocation).
+    package func takeAvailable(into items: inout [Element], upTo limit: Int) {
+        let chunk = 256
+        while items.count < limit {
+            let want = Swift.min(chunk, limit - items.count)
+            let taken = [Element](unsafeUninitializedCapacity: want) { buffer, initialized in
+                initialized = takeMore(into: buffer)
+            }
+            items.append(contentsOf: taken)
+            if taken.count < want { return }
+        }
+    }
+
     /// Takes what is there, up to `buffer.count`, without waiting.
     package func takeMore(into buffer: UnsafeMutableBufferPointer<Element>) -> Int {
         guard buffer.count > 0 else { return 0 }

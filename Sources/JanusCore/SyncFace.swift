@@ -55,7 +55,9 @@ public struct SyncFace<Element: Sendable>: Sendable {
         guard max > 0 else { throw .invalidArgument }
         let wait = try ThreadWait(timeout)
         var failure: QueueError?
-        let items = [Element](unsafeUninitializedCapacity: max) { buffer, initialized in
+        // The first chunk in one lock acquisition; more, if there is more, in further chunks.
+        let firstChunk = Swift.min(max, 256)
+        var items = [Element](unsafeUninitializedCapacity: firstChunk) { buffer, initialized in
             switch queue.threadGetMany(into: buffer, wait) {
             case .success(let count): initialized = count
             case .failure(let error):
@@ -64,6 +66,7 @@ public struct SyncFace<Element: Sendable>: Sendable {
             }
         }
         if let failure { throw failure }
+        if items.count == firstChunk { queue.takeAvailable(into: &items, upTo: max) }
         return items
     }
 
