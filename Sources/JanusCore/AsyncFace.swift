@@ -11,33 +11,36 @@ public struct AsyncFace<Element: Sendable>: Sendable {
     /// The queue this face belongs to.
     public let queue: JanusQueue<Element>
 
+    @inlinable init(queue: JanusQueue<Element>) { self.queue = queue }
+
     /// Puts `item`, suspending while the queue is full.
     /// - Throws: `.full` (timeout), `.shutDown`, `.cancelled`. On any error the item was not
     ///   inserted.
-    public func put(_ item: Element, timeout: Duration? = nil) async throws(QueueError) {
+    @inlinable public func put(_ item: Element, timeout: Duration? = nil) async throws(QueueError) {
         try await queue.taskPut(item, TaskWait(timeout)).get()
     }
 
     /// Puts `item` if there is room now. - Throws: `.full`, `.shutDown`.
-    public func putNowait(_ item: Element) throws(QueueError) {
+    @inlinable public func putNowait(_ item: Element) throws(QueueError) {
         try queue.threadPut(item, .noWait).get()
     }
 
     /// Removes and returns the next item, suspending while the queue is empty.
     /// - Throws: `.empty` (timeout), `.shutDown` once shut down with no items left,
     ///   `.cancelled` (no item was taken).
-    public func get(timeout: Duration? = nil) async throws(QueueError) -> Element {
+    @inlinable public func get(timeout: Duration? = nil) async throws(QueueError) -> Element {
         try await queue.taskGet(TaskWait(timeout)).get()
     }
 
     /// Returns the next item if there is one now. - Throws: `.empty`, `.shutDown`.
-    public func getNowait() throws(QueueError) -> Element {
+    @inlinable public func getNowait() throws(QueueError) -> Element {
         try queue.threadGet(.noWait).get()
     }
 
     /// Puts the items in order, sharing one timeout; stops at the first that cannot go in.
     /// - Throws: ``PutManyError`` with the reason and how many items (a prefix) went in.
-    public func putMany(_ items: some Sequence<Element>, timeout: Duration? = nil) async throws(PutManyError) {
+    @inlinable public func putMany(_ items: some Sequence<Element>, timeout: Duration? = nil) async throws(PutManyError)
+    {
         let wait: TaskWait
         do { wait = try TaskWait(timeout) } catch { throw PutManyError(reason: error, inserted: 0) }
         let (inserted, error) = await queue.taskPutMany(items, wait)
@@ -46,44 +49,44 @@ public struct AsyncFace<Element: Sendable>: Sendable {
 
     /// Waits for at least one item, then takes up to `max` without waiting more.
     /// - Throws: as ``get(timeout:)``; `.invalidArgument` if `max < 1`.
-    public func getMany(max: Int, timeout: Duration? = nil) async throws(QueueError) -> [Element] {
+    @inlinable public func getMany(max: Int, timeout: Duration? = nil) async throws(QueueError) -> [Element] {
         guard max > 0 else { throw .invalidArgument }
         return try await queue.taskGetMany(max: max, TaskWait(timeout)).get()
     }
 
     /// Marks one item as processed. - Throws: `.invalidArgument` when nothing is unfinished.
-    public func taskDone() throws(QueueError) {
+    @inlinable public func taskDone() throws(QueueError) {
         try queue.markTaskDone().get()
     }
 
     /// Waits until every item put has been marked done.
     /// - Throws: `.timedOut`, `.cancelled`.
-    public func join(timeout: Duration? = nil) async throws(QueueError) {
+    @inlinable public func join(timeout: Duration? = nil) async throws(QueueError) {
         try await queue.taskJoin(TaskWait(timeout)).get()
     }
 
     /// Waits until the queue is shut down and no caller is still inside a waiting call.
     /// - Throws: `.misuse` if the queue is not shut down; `.timedOut`; `.cancelled`.
-    public func waitClosed(timeout: Duration? = nil) async throws(QueueError) {
+    @inlinable public func waitClosed(timeout: Duration? = nil) async throws(QueueError) {
         try await queue.taskWaitClosed(TaskWait(timeout)).get()
     }
 
     /// `close()` and then `waitClosed()` (janus `aclose`).
-    public func aclose() async throws(QueueError) {
+    @inlinable public func aclose() async throws(QueueError) {
         queue.close()
         try await waitClosed()
     }
 
     /// The number of queued items (janus `qsize`).
-    public var count: Int { queue.count }
+    @inlinable public var count: Int { queue.count }
     /// True when no item is queued.
-    public var isEmpty: Bool { queue.isEmpty }
+    @inlinable public var isEmpty: Bool { queue.isEmpty }
     /// True when `0 < maxsize <= count`.
-    public var isFull: Bool { queue.isFull }
+    @inlinable public var isFull: Bool { queue.isFull }
     /// The most items the queue holds; 0 means unbounded.
-    public var maxsize: Int { queue.maxsize }
+    @inlinable public var maxsize: Int { queue.maxsize }
     /// Items put and not yet marked done.
-    public var unfinishedTasks: Int { queue.unfinishedTasks }
+    @inlinable public var unfinishedTasks: Int { queue.unfinishedTasks }
 }
 
 extension AsyncFace: AsyncSequence {
@@ -94,11 +97,13 @@ extension AsyncFace: AsyncSequence {
     /// sequence ends when the queue is shut down and drained, and throws `.cancelled` if the
     /// iterating task is cancelled while it waits. It does not call `taskDone` for you.
     public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
-        let queue: JanusQueue<Element>
+        @usableFromInline let queue: JanusQueue<Element>
+
+        @inlinable init(queue: JanusQueue<Element>) { self.queue = queue }
 
         /// The next item, waiting for one; nil once the queue is shut down and drained.
         /// - Throws: `.cancelled` if the task is cancelled while it waits (no item is taken).
-        public mutating func next() async throws(QueueError) -> Element? {
+        @inlinable public mutating func next() async throws(QueueError) -> Element? {
             switch await queue.taskGet(.until(nil)) {
             case .success(let item): return item
             case .failure(.shutDown): return nil
@@ -107,7 +112,9 @@ extension AsyncFace: AsyncSequence {
         }
 
         /// As ``next()``; the queue does not depend on the caller's isolation.
-        public mutating func next(isolation actor: isolated (any Actor)?) async throws(QueueError) -> Element? {
+        @inlinable public mutating func next(isolation actor: isolated (any Actor)?) async throws(QueueError)
+            -> Element?
+        {
             let queue = self.queue
             switch await queue.taskGet(.until(nil)) {
             case .success(let item): return item
@@ -118,14 +125,14 @@ extension AsyncFace: AsyncSequence {
     }
 
     /// An iterator that gets items from this queue.
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: queue) }
+    @inlinable public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: queue) }
 }
 
 extension JanusQueue {
     /// `close()` and then wait until no caller is inside (janus `aclose`).
-    public func aclose() async throws(QueueError) { try await async.aclose() }
+    @inlinable public func aclose() async throws(QueueError) { try await async.aclose() }
 
     /// Waits until the queue is shut down and no caller is inside (janus `wait_closed`).
     /// - Throws: `.misuse` if not shut down.
-    public func waitClosed() async throws(QueueError) { try await async.waitClosed() }
+    @inlinable public func waitClosed() async throws(QueueError) { try await async.waitClosed() }
 }

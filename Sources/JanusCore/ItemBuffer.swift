@@ -2,28 +2,35 @@
 ///
 /// FIFO and LIFO share one ring (taking from the front or the back); priority is a binary
 /// min-heap whose entries carry an insertion number, so equal items leave in insertion order.
+@usableFromInline
 struct ItemBuffer<Element> {
-    private let kind: QueueOrdering<Element>.Kind
-    private let areInIncreasingOrder: ((Element, Element) -> Bool)?
-    private var ring = Ring<Element>()
-    private var heap = ContiguousArray<HeapEntry>()
-    private var nextSequence: UInt64 = 0
+    @usableFromInline let kind: QueueOrdering<Element>.Kind
+    @usableFromInline let areInIncreasingOrder: ((Element, Element) -> Bool)?
+    @usableFromInline var ring = Ring<Element>()
+    @usableFromInline var heap = ContiguousArray<HeapEntry>()
+    @usableFromInline var nextSequence: UInt64 = 0
 
-    private struct HeapEntry {
-        var sequence: UInt64
-        var element: Element
+    @usableFromInline
+    struct HeapEntry {
+        @usableFromInline var sequence: UInt64
+        @usableFromInline var element: Element
+
+        @inlinable init(sequence: UInt64, element: Element) {
+            self.sequence = sequence
+            self.element = element
+        }
     }
 
-    init(_ ordering: QueueOrdering<Element>) {
+    @inlinable init(_ ordering: QueueOrdering<Element>) {
         kind = ordering.kind
         areInIncreasingOrder = ordering.areInIncreasingOrder
     }
 
-    var count: Int { kind == .priority ? heap.count : ring.count }
-    var isEmpty: Bool { count == 0 }
+    @inlinable var count: Int { kind == .priority ? heap.count : ring.count }
+    @inlinable var isEmpty: Bool { count == 0 }
 
     /// - Complexity: amortized O(1); O(log n) for priority.
-    mutating func insert(_ element: consuming Element) {
+    @inlinable mutating func insert(_ element: consuming Element) {
         switch kind {
         case .fifo, .lifo:
             ring.append(element)
@@ -36,7 +43,7 @@ struct ItemBuffer<Element> {
 
     /// Takes the next item in the queue's ordering. The buffer must not be empty.
     /// - Complexity: amortized O(1); O(log n) for priority.
-    mutating func remove() -> Element {
+    @inlinable mutating func remove() -> Element {
         switch kind {
         case .fifo:
             return ring.removeFirst()
@@ -58,7 +65,7 @@ struct ItemBuffer<Element> {
 
     /// Moves every item out in the queue's ordering (for an immediate shutdown), leaving the
     /// buffer empty with its memory given back.
-    mutating func removeAll() -> [Element] {
+    @inlinable mutating func removeAll() -> [Element] {
         var all: [Element] = []
         all.reserveCapacity(count)
         while !isEmpty { all.append(remove()) }
@@ -68,21 +75,21 @@ struct ItemBuffer<Element> {
     }
 
     /// Frees the storage; only the queue's deinit calls this.
-    mutating func release() {
+    @inlinable mutating func release() {
         ring.release()
         heap = []
     }
 
     // MARK: Heap
 
-    private func before(_ a: HeapEntry, _ b: HeapEntry) -> Bool {
+    @inlinable func before(_ a: HeapEntry, _ b: HeapEntry) -> Bool {
         let compare = areInIncreasingOrder.unsafelyUnwrapped
         if compare(a.element, b.element) { return true }
         if compare(b.element, a.element) { return false }
         return a.sequence < b.sequence
     }
 
-    private mutating func siftUp(_ start: Int) {
+    @inlinable mutating func siftUp(_ start: Int) {
         var child = start
         while child > 0 {
             let parent = (child - 1) / 2
@@ -92,7 +99,7 @@ struct ItemBuffer<Element> {
         }
     }
 
-    private mutating func siftDown(_ start: Int) {
+    @inlinable mutating func siftDown(_ start: Int) {
         var parent = start
         let count = heap.count
         while true {
@@ -107,7 +114,7 @@ struct ItemBuffer<Element> {
         }
     }
 
-    private mutating func shrinkHeapIfSparse() {
+    @inlinable mutating func shrinkHeapIfSparse() {
         // Give memory back after a burst, like the ring does.
         let capacity = heap.capacity
         if capacity > 64 && heap.count <= capacity / 4 {

@@ -11,7 +11,7 @@ extension JanusQueue {
     /// the same lock acquisition as the get (a consumer loop's "process, task_done, get next"
     /// then takes the lock once per item instead of twice). The count must not exceed what the
     /// caller took; it is applied whatever the get's outcome.
-    package func taskGet(_ wait: TaskWait, markingDone done: Int = 0) async -> Result<Element, QueueError> {
+    @inlinable package func taskGet(_ wait: TaskWait, markingDone done: Int = 0) async -> Result<Element, QueueError> {
         var wakeups = Wakeups<Element>()
         lock.lock()
         if done > 0 { state.pointee.tasksDone(done, &wakeups) }
@@ -33,7 +33,7 @@ extension JanusQueue {
     /// resumes it cost microseconds, more than an item that is about to arrive usually takes.
     /// Bounded by `ThreadParker.spinNanoseconds / 2`, so an idle consumer soon lets its
     /// thread go.
-    private func spinForItem() -> Element? {
+    @inlinable func spinForItem() -> Element? {
         let started = MonotonicDeadline.nanosecondsNow()
         while MonotonicDeadline.nanosecondsNow() - started < ThreadParker.spinNanoseconds / 2 {
             for _ in 0..<64 { janus_cpu_relax() }
@@ -52,7 +52,7 @@ extension JanusQueue {
         return nil
     }
 
-    private func suspendGet() async -> Result<Element, QueueError> {
+    @inlinable func suspendGet() async -> Result<Element, QueueError> {
         await self.suspend(
             decide: { machine, wakeups, id, continuation in
                 switch machine.get(&wakeups) {
@@ -68,7 +68,7 @@ extension JanusQueue {
     }
 
     /// Waits for one item, then takes up to `max` in all without waiting more.
-    package func taskGetMany(max: Int, _ wait: TaskWait) async -> Result<[Element], QueueError> {
+    @inlinable package func taskGetMany(max: Int, _ wait: TaskWait) async -> Result<[Element], QueueError> {
         guard max > 0 else { return .success([]) }
         switch await taskGet(wait) {
         case .failure(let error):
@@ -80,7 +80,7 @@ extension JanusQueue {
         }
     }
 
-    package func taskPut(_ item: Element, _ wait: TaskWait) async -> Result<Void, QueueError> {
+    @inlinable package func taskPut(_ item: Element, _ wait: TaskWait) async -> Result<Void, QueueError> {
         var wakeups = Wakeups<Element>()
         lock.lock()
         let outcome = state.pointee.put(item, &wakeups)
@@ -96,7 +96,7 @@ extension JanusQueue {
         return await withTimeout(timeout, reporting: .full) { await self.suspendPut(item) }
     }
 
-    private func suspendPut(_ item: Element) async -> Result<Void, QueueError> {
+    @inlinable func suspendPut(_ item: Element) async -> Result<Void, QueueError> {
         await self.suspend(
             decide: { machine, wakeups, id, continuation in
                 switch machine.put(item, &wakeups) {
@@ -115,7 +115,7 @@ extension JanusQueue {
             })
     }
 
-    package func taskPutMany(_ items: some Sequence<Element>, _ wait: TaskWait) async -> (Int, QueueError?) {
+    @inlinable package func taskPutMany(_ items: some Sequence<Element>, _ wait: TaskWait) async -> (Int, QueueError?) {
         // One deadline for the whole batch: the remaining time shrinks as items go in.
         let clock = ContinuousClock()
         let deadline: ContinuousClock.Instant? =
@@ -133,14 +133,14 @@ extension JanusQueue {
         return (done, nil)
     }
 
-    package func taskJoin(_ wait: TaskWait) async -> Result<Void, QueueError> {
+    @inlinable package func taskJoin(_ wait: TaskWait) async -> Result<Void, QueueError> {
         if withState({ $0.joinIsDone() }) { return .success(()) }
         guard case .until(let timeout) = wait else { return .failure(.timedOut) }
         guard let timeout else { return await suspendJoin() }
         return await withTimeout(timeout, reporting: .timedOut) { await self.suspendJoin() }
     }
 
-    private func suspendJoin() async -> Result<Void, QueueError> {
+    @inlinable func suspendJoin() async -> Result<Void, QueueError> {
         await self.suspend(
             decide: { machine, _, id, continuation in
                 if machine.joinIsDone() { return .success(()) }
@@ -151,7 +151,7 @@ extension JanusQueue {
             withdraw: { machine, wakeups, id in machine.joinWithdrawn(id: id, &wakeups) })
     }
 
-    package func taskWaitClosed(_ wait: TaskWait) async -> Result<Void, QueueError> {
+    @inlinable package func taskWaitClosed(_ wait: TaskWait) async -> Result<Void, QueueError> {
         switch withState({ $0.waitClosed() }) {
         case .misuse: return .failure(.misuse)
         case .closed: return .success(())
@@ -162,7 +162,7 @@ extension JanusQueue {
         return await withTimeout(timeout, reporting: .timedOut) { await self.suspendWaitClosed() }
     }
 
-    private func suspendWaitClosed() async -> Result<Void, QueueError> {
+    @inlinable func suspendWaitClosed() async -> Result<Void, QueueError> {
         await self.suspend(
             decide: { machine, _, id, continuation in
                 switch machine.waitClosed() {
@@ -187,7 +187,7 @@ extension JanusQueue {
     /// Checking `Task.isCancelled` inside `decide` closes the race with the cancellation
     /// handler: the flag is set before the handler runs, and the handler takes the same lock,
     /// so either `decide` sees the flag or the handler finds the waiter.
-    private func suspend<T>(
+    @inlinable func suspend<T>(
         decide: (
             inout QueueStateMachine<Element>, inout Wakeups<Element>, UInt64,
             UnsafeContinuation<Result<T, QueueError>, Never>
@@ -220,7 +220,7 @@ extension JanusQueue {
     /// Runs `operation` with a time limit. When the limit passes first the operation is
     /// cancelled, which by the rules above takes no item and inserts nothing; if the operation
     /// was served in that same moment, its result wins, so nothing is lost.
-    private func withTimeout<T: Sendable>(
+    @inlinable func withTimeout<T: Sendable>(
         _ timeout: Duration, reporting timeoutError: QueueError,
         _ operation: @escaping @Sendable () async -> Result<T, QueueError>
     ) async -> Result<T, QueueError> {

@@ -8,7 +8,7 @@ extension JanusQueue {
     /// settled in the same lock acquisition (see `taskGet`). A consumer loop also uses this,
     /// with `.noWait`, as its fast path: a plain call, where an async one costs a frame and
     /// executor checks per item.
-    package func threadGet(_ wait: ThreadWait, markingDone done: Int = 0) -> Result<Element, QueueError> {
+    @inlinable package func threadGet(_ wait: ThreadWait, markingDone done: Int = 0) -> Result<Element, QueueError> {
         var wakeups = Wakeups<Element>()
         lock.lock()
         if done > 0 { state.pointee.tasksDone(done, &wakeups) }
@@ -44,7 +44,7 @@ extension JanusQueue {
 
     /// Waits (up to the deadline) for one item, then takes up to `buffer.count` in all without
     /// waiting more. Returns how many items were written to the front of `buffer`.
-    package func threadGetMany(into buffer: UnsafeMutableBufferPointer<Element>, _ wait: ThreadWait)
+    @inlinable package func threadGetMany(into buffer: UnsafeMutableBufferPointer<Element>, _ wait: ThreadWait)
         -> Result<Int, QueueError>
     {
         guard buffer.count > 0 else { return .success(0) }
@@ -67,7 +67,7 @@ extension JanusQueue {
 
     /// Appends what is there to `items` without waiting, until `items` holds `limit`. Taken in
     /// chunks, so that a huge limit reserves nothing (a limit, not a preallocation).
-    package func takeAvailable(into items: inout [Element], upTo limit: Int) {
+    @inlinable package func takeAvailable(into items: inout [Element], upTo limit: Int) {
         let chunk = 256
         while items.count < limit {
             let want = Swift.min(chunk, limit - items.count)
@@ -80,7 +80,7 @@ extension JanusQueue {
     }
 
     /// Takes what is there, up to `buffer.count`, without waiting.
-    package func takeMore(into buffer: UnsafeMutableBufferPointer<Element>) -> Int {
+    @inlinable package func takeMore(into buffer: UnsafeMutableBufferPointer<Element>) -> Int {
         guard buffer.count > 0 else { return 0 }
         var wakeups = Wakeups<Element>()
         lock.lock()
@@ -90,7 +90,7 @@ extension JanusQueue {
         return taken
     }
 
-    package func threadPut(_ item: Element, _ wait: ThreadWait) -> Result<Void, QueueError> {
+    @inlinable package func threadPut(_ item: Element, _ wait: ThreadWait) -> Result<Void, QueueError> {
         var wakeups = Wakeups<Element>()
         lock.lock()
         switch state.pointee.put(item, &wakeups) {
@@ -116,7 +116,9 @@ extension JanusQueue {
     }
 
     /// Puts the items in order, sharing one deadline, and stops at the first that cannot go in.
-    package func threadPutMany(_ items: UnsafeBufferPointer<Element>, _ wait: ThreadWait) -> (Int, QueueError?) {
+    @inlinable package func threadPutMany(_ items: UnsafeBufferPointer<Element>, _ wait: ThreadWait) -> (
+        Int, QueueError?
+    ) {
         var done = 0
         while done < items.count {
             var wakeups = Wakeups<Element>()
@@ -141,7 +143,7 @@ extension JanusQueue {
         return (done, nil)
     }
 
-    package func threadJoin(_ wait: ThreadWait) -> Result<Void, QueueError> {
+    @inlinable package func threadJoin(_ wait: ThreadWait) -> Result<Void, QueueError> {
         lock.lock()
         if state.pointee.joinIsDone() {
             lock.unlock()
@@ -158,7 +160,7 @@ extension JanusQueue {
         return outcome.map { $0! } ?? .failure(.timedOut)
     }
 
-    package func threadWaitClosed(_ wait: ThreadWait) -> Result<Void, QueueError> {
+    @inlinable package func threadWaitClosed(_ wait: ThreadWait) -> Result<Void, QueueError> {
         lock.lock()
         switch state.pointee.waitClosed() {
         case .misuse:
@@ -181,7 +183,7 @@ extension JanusQueue {
     }
 
     /// Never waits, so it serves both faces.
-    package func markTaskDone() -> Result<Void, QueueError> {
+    @inlinable package func markTaskDone() -> Result<Void, QueueError> {
         var wakeups = Wakeups<Element>()
         lock.lock()
         let result = state.pointee.taskDone(&wakeups)
@@ -195,7 +197,7 @@ extension JanusQueue {
     /// `enqueue` puts the thread's slot (holding `initial`) in a waiter list; `withdraw` takes it
     /// out again after the deadline passed, returning false if the thread was already chosen.
     /// Returns the slot's final value, or nil when the thread withdrew at its deadline.
-    private func parkThread<Value>(
+    @inlinable func parkThread<Value>(
         initial: Value, deadline: MonotonicDeadline?, spinning: Bool = false,
         enqueue: (inout QueueStateMachine<Element>, ThreadSlot<Value>) -> Void,
         withdraw: (inout QueueStateMachine<Element>, ThreadParker, inout Wakeups<Element>) -> Bool

@@ -18,15 +18,15 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: `state` is read and written only with `lock` held (every access is
     // inside lock()/unlock() in this file and its extensions), `lock` itself is a pthread mutex
     // made for cross-thread use, and the remaining stored properties are immutable.
-    let lock: QueueLock
-    let state: UnsafeMutablePointer<QueueStateMachine<Element>>
+    @usableFromInline let lock: QueueLock
+    @usableFromInline let state: UnsafeMutablePointer<QueueStateMachine<Element>>
     /// Ids for waiting tasks, so that cancellation can find its own waiter.
-    private let nextTaskID = Atomic<UInt64>(1)
+    @usableFromInline let nextTaskID = Atomic<UInt64>(1)
     /// The `maxsize` given at init, as given: the C library reports a `size_t` limit above
     /// `Int.max` (which arrives here negative, and works as unbounded) back unchanged.
-    package let requestedMaxsize: Int
+    @usableFromInline package let requestedMaxsize: Int
     /// Called for every item an immediate shutdown discards, with no lock held.
-    package let onDiscard: (@Sendable (Element) -> Void)?
+    @usableFromInline package let onDiscard: (@Sendable (Element) -> Void)?
 
     /// Creates an empty queue.
     /// - Parameters:
@@ -41,7 +41,7 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     /// Creates a queue that hands every item discarded by an immediate shutdown (or left when
     /// the queue is deinitialized) to `onDiscard`, called on the discarding thread with no lock
     /// held. The C library uses it to call the user's `destroy`.
-    package init(
+    @inlinable package init(
         _ ordering: QueueOrdering<Element>, maxsize: Int, onDiscard: (@Sendable (Element) -> Void)?
     ) {
         requestedMaxsize = maxsize
@@ -61,37 +61,37 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// The blocking face, for threads (janus `sync_q`). Do not use it from async code.
-    public var sync: SyncFace<Element> { SyncFace(queue: self) }
+    @inlinable public var sync: SyncFace<Element> { SyncFace(queue: self) }
 
     /// The async face, for tasks (janus `async_q`). Also an `AsyncSequence` of the items.
-    public var async: AsyncFace<Element> { AsyncFace(queue: self) }
+    @inlinable public var async: AsyncFace<Element> { AsyncFace(queue: self) }
 
     // MARK: Snapshots
 
     /// The number of queued items (janus `qsize`). A snapshot: it may change at once.
-    public var count: Int { withState { $0.count } }
+    @inlinable public var count: Int { withState { $0.count } }
     /// True when no item is queued.
-    public var isEmpty: Bool { withState { $0.count == 0 } }
+    @inlinable public var isEmpty: Bool { withState { $0.count == 0 } }
     /// True when `0 < maxsize <= count`.
-    public var isFull: Bool { withState { $0.isFull } }
+    @inlinable public var isFull: Bool { withState { $0.isFull } }
     /// The most items the queue holds; 0 means unbounded.
-    public var maxsize: Int { state.pointee.maxsize }  // immutable after init
+    @inlinable public var maxsize: Int { state.pointee.maxsize }  // immutable after init
     /// Items put and not yet marked done with `taskDone`.
-    public var unfinishedTasks: Int { withState { $0.unfinishedTasks } }
+    @inlinable public var unfinishedTasks: Int { withState { $0.unfinishedTasks } }
     /// True once `shutdown` or `close` has been called.
-    public var isShutdown: Bool { withState { $0.isShutdown } }
+    @inlinable public var isShutdown: Bool { withState { $0.isShutdown } }
     /// Shut down and no caller still inside a waiting call (janus `closed`).
-    public var isClosed: Bool { withState { $0.isClosed } }
+    @inlinable public var isClosed: Bool { withState { $0.isClosed } }
 
     /// How many callers wait in each list right now. For tests (a "did suspend" gate) and
     /// diagnostics; like every snapshot it may change at once.
-    package var waiting: WaitingCounts { withState { $0.waiting } }
+    @inlinable package var waiting: WaitingCounts { withState { $0.waiting } }
 
     // MARK: Shutdown
 
     /// The owner let go of the queue for good (C: `janus_queue_free`): an immediate shutdown, and
     /// since nobody can call `taskDone` any more, joins still waiting end with `.shutDown`.
-    package func abandon() {
+    @inlinable package func abandon() {
         var wakeups = Wakeups<Element>()
         lock.lock()
         let discarded = state.pointee.abandon(&wakeups)
@@ -106,7 +106,7 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     /// `.shutDown`. With `immediate`, the remaining items are discarded at once (and
     /// `unfinishedTasks` reduced by their number) so gets fail at once. Idempotent in any order
     /// of the two modes. Callable from any thread or task; never waits.
-    public func shutdown(immediate: Bool = false) {
+    @inlinable public func shutdown(immediate: Bool = false) {
         var wakeups = Wakeups<Element>()
         lock.lock()
         let discarded = state.pointee.shutdown(immediate: immediate, &wakeups)
@@ -116,13 +116,13 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// `shutdown(immediate: true)`.
-    public func close() { shutdown(immediate: true) }
+    @inlinable public func close() { shutdown(immediate: true) }
 
     /// Unique id of a waiting task.
-    func makeTaskID() -> UInt64 { nextTaskID.wrappingAdd(1, ordering: .relaxed).oldValue }
+    @inlinable func makeTaskID() -> UInt64 { nextTaskID.wrappingAdd(1, ordering: .relaxed).oldValue }
 
     @inline(__always)
-    func withState<R>(_ body: (inout QueueStateMachine<Element>) -> R) -> R {
+    @inlinable func withState<R>(_ body: (inout QueueStateMachine<Element>) -> R) -> R {
         lock.lock()
         defer { lock.unlock() }
         return body(&state.pointee)

@@ -22,7 +22,7 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     case cancelled
 
     /// A short English phrase, like the C library's `janus_strerror`.
-    public var description: String {
+    @inlinable public var description: String {
         switch self {
         case .empty: "queue is empty"
         case .full: "queue is full"
@@ -43,7 +43,7 @@ public struct PutManyError: Error, Sendable, Equatable {
     public var inserted: Int
 
     /// Creates the error of a batch put that stopped after `inserted` items for `reason`.
-    public init(reason: QueueError, inserted: Int) {
+    @inlinable public init(reason: QueueError, inserted: Int) {
         self.reason = reason
         self.inserted = inserted
     }

@@ -6,10 +6,11 @@ import Glibc
 /// races in correctly locked code (PLATFORM-NOTES), while it understands pthread mutexes.
 /// Adaptive: under contention it spins briefly before sleeping, since every critical section
 /// here is a few dozen instructions.
+@usableFromInline
 struct QueueLock {
-    let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    init() {
+    @inlinable init() {
         mutex = .allocate(capacity: 1)
         var attributes = pthread_mutexattr_t()
         pthread_mutexattr_init(&attributes)
@@ -20,19 +21,19 @@ struct QueueLock {
     }
 
     /// Only the owner calls this, once, when no thread can touch the lock any more.
-    func destroy() {
+    @inlinable func destroy() {
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
     }
 
     @inline(__always)
-    func lock() { pthread_mutex_lock(mutex) }
+    @inlinable func lock() { pthread_mutex_lock(mutex) }
 
     @inline(__always)
-    func unlock() { pthread_mutex_unlock(mutex) }
+    @inlinable func unlock() { pthread_mutex_unlock(mutex) }
 
     @inline(__always)
-    func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    @inlinable func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         lock()
         defer { unlock() }
         return try body()

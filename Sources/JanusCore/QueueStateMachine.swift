@@ -22,13 +22,14 @@
 /// | waitClosed       | `.misuse`                                     | done when closed, else wait|
 /// | cancel / timeout | the waiter is removed if still listed; else it was served first | same  |
 /// A snapshot of the waiter lists (see ``JanusQueue/waiting``).
+@usableFromInline
 package struct WaitingCounts: Equatable, Sendable {
-    package var getters: Int
-    package var putters: Int
-    package var joiners: Int
-    package var closers: Int
+    @usableFromInline package var getters: Int
+    @usableFromInline package var putters: Int
+    @usableFromInline package var joiners: Int
+    @usableFromInline package var closers: Int
 
-    package init(getters: Int = 0, putters: Int = 0, joiners: Int = 0, closers: Int = 0) {
+    @inlinable package init(getters: Int = 0, putters: Int = 0, joiners: Int = 0, closers: Int = 0) {
         self.getters = getters
         self.putters = putters
         self.joiners = joiners
@@ -36,39 +37,40 @@ package struct WaitingCounts: Equatable, Sendable {
     }
 }
 
+@usableFromInline
 struct QueueStateMachine<Element> {
-    private(set) var items: ItemBuffer<Element>
+    @usableFromInline var items: ItemBuffer<Element>
     /// 0 means unbounded.
-    let maxsize: Int
-    private(set) var unfinishedTasks = 0
-    private(set) var isShutdown = false
-    private var getters = Ring<GetWaiter<Element>>()
-    private var putters = Ring<PutWaiter<Element>>()
-    private var joiners = Ring<SignalWaiter>()
-    private var closers = Ring<SignalWaiter>()
+    @usableFromInline let maxsize: Int
+    @usableFromInline var unfinishedTasks = 0
+    @usableFromInline var isShutdown = false
+    @usableFromInline var getters = Ring<GetWaiter<Element>>()
+    @usableFromInline var putters = Ring<PutWaiter<Element>>()
+    @usableFromInline var joiners = Ring<SignalWaiter>()
+    @usableFromInline var closers = Ring<SignalWaiter>()
 
-    init(ordering: QueueOrdering<Element>, maxsize: Int) {
+    @inlinable init(ordering: QueueOrdering<Element>, maxsize: Int) {
         items = ItemBuffer(ordering)
         self.maxsize = Swift.max(0, maxsize)
     }
 
-    var count: Int { items.count }
-    var isFull: Bool { maxsize > 0 && items.count >= maxsize }
+    @inlinable var count: Int { items.count }
+    @inlinable var isFull: Bool { maxsize > 0 && items.count >= maxsize }
     /// Shut down, and no caller still inside a waiting call (SPEC §2 `closed`).
-    var isClosed: Bool { isShutdown && getters.isEmpty && putters.isEmpty && joiners.isEmpty }
+    @inlinable var isClosed: Bool { isShutdown && getters.isEmpty && putters.isEmpty && joiners.isEmpty }
 
     /// True when a new waiter would be alone in its list (see `ThreadParker.park`).
-    var hasNoGetters: Bool { getters.isEmpty }
-    var hasNoPutters: Bool { putters.isEmpty }
+    @inlinable var hasNoGetters: Bool { getters.isEmpty }
+    @inlinable var hasNoPutters: Bool { putters.isEmpty }
 
     /// How many callers wait in each list: a hook for tests that must know a waiter is parked
     /// or suspended before they act, instead of sleeping.
-    var waiting: WaitingCounts {
+    @inlinable var waiting: WaitingCounts {
         WaitingCounts(getters: getters.count, putters: putters.count, joiners: joiners.count, closers: closers.count)
     }
 
     /// Frees all storage; only the queue's deinit calls this. Returns the items still queued.
-    mutating func release() -> [Element] {
+    @inlinable mutating func release() -> [Element] {
         let left = items.removeAll()
         items.release()
         getters.release()
@@ -80,6 +82,7 @@ struct QueueStateMachine<Element> {
 
     // MARK: put
 
+    @usableFromInline
     enum PutOutcome {
         case inserted
         case full
@@ -87,7 +90,7 @@ struct QueueStateMachine<Element> {
     }
 
     /// A put that does not wait.
-    mutating func put(_ item: Element, _ wakeups: inout Wakeups<Element>) -> PutOutcome {
+    @inlinable mutating func put(_ item: Element, _ wakeups: inout Wakeups<Element>) -> PutOutcome {
         if isShutdown { return .shutDown }
         if !getters.isEmpty {
             assert(items.isEmpty, "a getter waited while items were queued")
@@ -102,14 +105,14 @@ struct QueueStateMachine<Element> {
     }
 
     /// The put found the queue full and the caller waits for room, first come first served.
-    mutating func putSuspended(_ waiter: PutWaiter<Element>) {
+    @inlinable mutating func putSuspended(_ waiter: PutWaiter<Element>) {
         assert(isFull && !isShutdown)
         putters.append(waiter)
     }
 
     /// A waiting task put was cancelled or timed out. Returns nil when the putter had already
     /// been admitted or refused (whoever removes a waiter first owns it).
-    mutating func putWithdrawn(id: UInt64, _ wakeups: inout Wakeups<Element>)
+    @inlinable mutating func putWithdrawn(id: UInt64, _ wakeups: inout Wakeups<Element>)
         -> (SignalContinuation, Element)?
     {
         guard
@@ -124,7 +127,7 @@ struct QueueStateMachine<Element> {
     }
 
     /// A blocked putter thread's deadline passed. False when it had already been served.
-    mutating func putWithdrawn(parker: ThreadParker, _ wakeups: inout Wakeups<Element>) -> Bool {
+    @inlinable mutating func putWithdrawn(parker: ThreadParker, _ wakeups: inout Wakeups<Element>) -> Bool {
         guard
             let index = putters.firstIndex(where: {
                 if case .thread(let slot) = $0 { return slot.parker == parker }
@@ -138,6 +141,7 @@ struct QueueStateMachine<Element> {
 
     // MARK: get
 
+    @usableFromInline
     enum GetOutcome {
         case item(Element)
         case empty
@@ -145,7 +149,7 @@ struct QueueStateMachine<Element> {
     }
 
     /// A get that does not wait.
-    mutating func get(_ wakeups: inout Wakeups<Element>) -> GetOutcome {
+    @inlinable mutating func get(_ wakeups: inout Wakeups<Element>) -> GetOutcome {
         if items.isEmpty { return isShutdown ? .shutDown : .empty }
         let item = items.remove()
         admitFirstPutter(&wakeups)
@@ -154,7 +158,9 @@ struct QueueStateMachine<Element> {
 
     /// Takes up to `buffer.count` items without waiting, initializing the front of `buffer`.
     /// Returns how many were taken (0: see `isShutdown` for why).
-    mutating func getMany(into buffer: UnsafeMutableBufferPointer<Element>, _ wakeups: inout Wakeups<Element>)
+    @inlinable mutating func getMany(
+        into buffer: UnsafeMutableBufferPointer<Element>, _ wakeups: inout Wakeups<Element>
+    )
         -> Int
     {
         var taken = 0
@@ -167,14 +173,14 @@ struct QueueStateMachine<Element> {
     }
 
     /// The get found the queue empty and the caller waits for an item.
-    mutating func getSuspended(_ waiter: GetWaiter<Element>) {
+    @inlinable mutating func getSuspended(_ waiter: GetWaiter<Element>) {
         assert(items.isEmpty && !isShutdown)
         getters.append(waiter)
     }
 
     /// A waiting task get was cancelled or timed out. Nil when an item (or shutdown) reached it
     /// first: then the task gets that outcome and nothing is lost.
-    mutating func getWithdrawn(id: UInt64, _ wakeups: inout Wakeups<Element>) -> GetContinuation<Element>? {
+    @inlinable mutating func getWithdrawn(id: UInt64, _ wakeups: inout Wakeups<Element>) -> GetContinuation<Element>? {
         guard
             let index = getters.firstIndex(where: {
                 if case .task(id, _) = $0 { return true }
@@ -187,7 +193,7 @@ struct QueueStateMachine<Element> {
     }
 
     /// A blocked getter thread's deadline passed. False when it had already been served.
-    mutating func getWithdrawn(parker: ThreadParker, _ wakeups: inout Wakeups<Element>) -> Bool {
+    @inlinable mutating func getWithdrawn(parker: ThreadParker, _ wakeups: inout Wakeups<Element>) -> Bool {
         guard
             let index = getters.firstIndex(where: {
                 if case .thread(let slot) = $0 { return slot.parker == parker }
@@ -201,7 +207,7 @@ struct QueueStateMachine<Element> {
 
     // MARK: task_done, join
 
-    mutating func taskDone(_ wakeups: inout Wakeups<Element>) -> Result<Void, QueueError> {
+    @inlinable mutating func taskDone(_ wakeups: inout Wakeups<Element>) -> Result<Void, QueueError> {
         guard unfinishedTasks > 0 else { return .failure(.invalidArgument) }
         unfinishedTasks -= 1
         if unfinishedTasks == 0 { releaseJoiners(&wakeups) }
@@ -209,27 +215,27 @@ struct QueueStateMachine<Element> {
     }
 
     /// `count` task_done calls at once, for items the caller took and processed.
-    mutating func tasksDone(_ count: Int, _ wakeups: inout Wakeups<Element>) {
+    @inlinable mutating func tasksDone(_ count: Int, _ wakeups: inout Wakeups<Element>) {
         guard count > 0, unfinishedTasks > 0 else { return }
         unfinishedTasks -= Swift.min(count, unfinishedTasks)
         if unfinishedTasks == 0 { releaseJoiners(&wakeups) }
     }
 
     /// True when there is nothing to wait for.
-    func joinIsDone() -> Bool { unfinishedTasks == 0 }
+    @inlinable func joinIsDone() -> Bool { unfinishedTasks == 0 }
 
-    mutating func joinSuspended(_ waiter: SignalWaiter) {
+    @inlinable mutating func joinSuspended(_ waiter: SignalWaiter) {
         assert(unfinishedTasks > 0)
         joiners.append(waiter)
     }
 
-    mutating func joinWithdrawn(id: UInt64, _ wakeups: inout Wakeups<Element>) -> SignalContinuation? {
+    @inlinable mutating func joinWithdrawn(id: UInt64, _ wakeups: inout Wakeups<Element>) -> SignalContinuation? {
         let continuation = Self.withdraw(id: id, from: &joiners)
         if continuation != nil { closeIfQuiet(&wakeups) }
         return continuation
     }
 
-    mutating func joinWithdrawn(parker: ThreadParker, _ wakeups: inout Wakeups<Element>) -> Bool {
+    @inlinable mutating func joinWithdrawn(parker: ThreadParker, _ wakeups: inout Wakeups<Element>) -> Bool {
         guard Self.withdraw(parker: parker, from: &joiners) else { return false }
         closeIfQuiet(&wakeups)
         return true
@@ -239,7 +245,7 @@ struct QueueStateMachine<Element> {
 
     /// Shuts the queue down (SPEC §3). Idempotent; `immediate` after a plain shutdown still
     /// discards what is left. Returns the discarded items, to be destroyed with no lock held.
-    mutating func shutdown(immediate: Bool, _ wakeups: inout Wakeups<Element>) -> [Element] {
+    @inlinable mutating func shutdown(immediate: Bool, _ wakeups: inout Wakeups<Element>) -> [Element] {
         isShutdown = true
         var discarded: [Element] = []
         if immediate && !items.isEmpty {
@@ -254,40 +260,41 @@ struct QueueStateMachine<Element> {
     }
 
     /// The queue was freed (see `JanusQueue.abandon`): shut down immediately and end the joins.
-    mutating func abandon(_ wakeups: inout Wakeups<Element>) -> [Element] {
+    @inlinable mutating func abandon(_ wakeups: inout Wakeups<Element>) -> [Element] {
         let discarded = shutdown(immediate: true, &wakeups)
         while !joiners.isEmpty { Self.signal(joiners.removeFirst(), .failure(.shutDown), &wakeups) }
         closeIfQuiet(&wakeups)
         return discarded
     }
 
+    @usableFromInline
     enum WaitClosedOutcome {
         case closed
         case wait
         case misuse
     }
 
-    func waitClosed() -> WaitClosedOutcome {
+    @inlinable func waitClosed() -> WaitClosedOutcome {
         guard isShutdown else { return .misuse }
         return isClosed ? .closed : .wait
     }
 
-    mutating func waitClosedSuspended(_ waiter: SignalWaiter) {
+    @inlinable mutating func waitClosedSuspended(_ waiter: SignalWaiter) {
         assert(isShutdown && !isClosed)
         closers.append(waiter)
     }
 
-    mutating func waitClosedWithdrawn(id: UInt64) -> SignalContinuation? {
+    @inlinable mutating func waitClosedWithdrawn(id: UInt64) -> SignalContinuation? {
         Self.withdraw(id: id, from: &closers)
     }
 
-    mutating func waitClosedWithdrawn(parker: ThreadParker) -> Bool {
+    @inlinable mutating func waitClosedWithdrawn(parker: ThreadParker) -> Bool {
         Self.withdraw(parker: parker, from: &closers)
     }
 
     // MARK: helpers
 
-    private mutating func admitFirstPutter(_ wakeups: inout Wakeups<Element>) {
+    @inlinable mutating func admitFirstPutter(_ wakeups: inout Wakeups<Element>) {
         guard !putters.isEmpty else { return }
         switch putters.removeFirst() {
         case .task(_, let continuation, let item):
@@ -301,7 +308,7 @@ struct QueueStateMachine<Element> {
         unfinishedTasks += 1
     }
 
-    private func serve(
+    @inlinable func serve(
         _ getter: GetWaiter<Element>, _ result: Result<Element, QueueError>, _ wakeups: inout Wakeups<Element>
     ) {
         switch getter {
@@ -313,7 +320,7 @@ struct QueueStateMachine<Element> {
         }
     }
 
-    private func refuse(_ putter: PutWaiter<Element>, _ error: QueueError, _ wakeups: inout Wakeups<Element>) {
+    @inlinable func refuse(_ putter: PutWaiter<Element>, _ error: QueueError, _ wakeups: inout Wakeups<Element>) {
         switch putter {
         case .task(_, let continuation, let item):
             wakeups.append(.resume(continuation, .failure(error)))
@@ -325,18 +332,18 @@ struct QueueStateMachine<Element> {
         }
     }
 
-    private mutating func releaseJoiners(_ wakeups: inout Wakeups<Element>) {
+    @inlinable mutating func releaseJoiners(_ wakeups: inout Wakeups<Element>) {
         while !joiners.isEmpty { Self.signal(joiners.removeFirst(), .success(()), &wakeups) }
         closeIfQuiet(&wakeups)
     }
 
     /// Wakes `waitClosed` callers once the queue is shut down and nobody is inside.
-    private mutating func closeIfQuiet(_ wakeups: inout Wakeups<Element>) {
+    @inlinable mutating func closeIfQuiet(_ wakeups: inout Wakeups<Element>) {
         guard isClosed else { return }
         while !closers.isEmpty { Self.signal(closers.removeFirst(), .success(()), &wakeups) }
     }
 
-    private static func signal(
+    @inlinable static func signal(
         _ waiter: SignalWaiter, _ result: Result<Void, QueueError>,
         _ wakeups: inout Wakeups<Element>
     ) {
@@ -349,7 +356,7 @@ struct QueueStateMachine<Element> {
         }
     }
 
-    private static func withdraw(id: UInt64, from list: inout Ring<SignalWaiter>) -> SignalContinuation? {
+    @inlinable static func withdraw(id: UInt64, from list: inout Ring<SignalWaiter>) -> SignalContinuation? {
         guard
             let index = list.firstIndex(where: {
                 if case .task(id, _) = $0 { return true }
@@ -360,7 +367,7 @@ struct QueueStateMachine<Element> {
         return continuation
     }
 
-    private static func withdraw(parker: ThreadParker, from list: inout Ring<SignalWaiter>) -> Bool {
+    @inlinable static func withdraw(parker: ThreadParker, from list: inout Ring<SignalWaiter>) -> Bool {
         guard
             let index = list.firstIndex(where: {
                 if case .thread(let slot) = $0 { return slot.parker == parker }

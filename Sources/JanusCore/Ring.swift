@@ -8,36 +8,37 @@
 ///
 /// The ring owns its buffer but is a plain struct: exactly one owner must call `release()`
 /// (the queue does so in `deinit`). Copies are never used after a move.
+@usableFromInline
 struct Ring<Element> {
-    private(set) var base: UnsafeMutablePointer<Element>?
-    private(set) var capacity = 0
-    private var head = 0
-    private(set) var count = 0
+    @usableFromInline var base: UnsafeMutablePointer<Element>?
+    @usableFromInline var capacity = 0
+    @usableFromInline var head = 0
+    @usableFromInline var count = 0
 
     /// The first allocation.
-    static var minimumCapacity: Int { 16 }
+    @inlinable static var minimumCapacity: Int { 16 }
     /// Capacity kept whatever the load (32 KiB of pointers): below it shrinking costs more in
     /// reallocations than it gives back.
-    static var retainedCapacity: Int { 4096 }
+    @inlinable static var retainedCapacity: Int { 4096 }
 
-    init() {}
+    @inlinable init() {}
 
-    var isEmpty: Bool { count == 0 }
+    @inlinable var isEmpty: Bool { count == 0 }
 
     @inline(__always)
-    private func slot(_ logical: Int) -> UnsafeMutablePointer<Element> {
+    @inlinable func slot(_ logical: Int) -> UnsafeMutablePointer<Element> {
         base.unsafelyUnwrapped + ((head &+ logical) & (capacity &- 1))
     }
 
     /// - Complexity: amortized O(1).
-    mutating func append(_ element: consuming Element) {
+    @inlinable mutating func append(_ element: consuming Element) {
         if count == capacity { resize(to: Swift.max(Self.minimumCapacity, capacity &* 2)) }
         slot(count).initialize(to: element)
         count &+= 1
     }
 
     /// - Complexity: amortized O(1).
-    mutating func removeFirst() -> Element {
+    @inlinable mutating func removeFirst() -> Element {
         assert(count > 0, "removeFirst on an empty ring")
         let element = slot(0).move()
         head = (head &+ 1) & (capacity &- 1)
@@ -47,7 +48,7 @@ struct Ring<Element> {
     }
 
     /// - Complexity: amortized O(1).
-    mutating func removeLast() -> Element {
+    @inlinable mutating func removeLast() -> Element {
         assert(count > 0, "removeLast on an empty ring")
         count &-= 1
         let element = slot(count).move()
@@ -55,7 +56,7 @@ struct Ring<Element> {
         return element
     }
 
-    subscript(logical: Int) -> Element {
+    @inlinable subscript(logical: Int) -> Element {
         get {
             assert(logical >= 0 && logical < count)
             return slot(logical).pointee
@@ -68,7 +69,7 @@ struct Ring<Element> {
 
     /// The position of the first element matching `predicate`.
     /// - Complexity: O(n); used only on cancellation and timeout.
-    func firstIndex(where predicate: (Element) -> Bool) -> Int? {
+    @inlinable func firstIndex(where predicate: (Element) -> Bool) -> Int? {
         var index = 0
         while index < count {
             if predicate(slot(index).pointee) { return index }
@@ -79,7 +80,7 @@ struct Ring<Element> {
 
     /// Removes the element at `logical`, keeping the others in order.
     /// - Complexity: O(n); used only on cancellation and timeout.
-    mutating func remove(at logical: Int) -> Element {
+    @inlinable mutating func remove(at logical: Int) -> Element {
         assert(logical >= 0 && logical < count)
         let element = slot(logical).move()
         var index = logical
@@ -93,13 +94,13 @@ struct Ring<Element> {
     }
 
     /// Destroys the elements and frees the buffer. The ring is empty afterwards.
-    mutating func release() {
+    @inlinable mutating func release() {
         while count > 0 { _ = removeLast() }
         base?.deallocate()
         self = Ring()
     }
 
-    private mutating func shrinkIfSparse() {
+    @inlinable mutating func shrinkIfSparse() {
         if capacity > Self.retainedCapacity && count <= capacity / 4 {
             resize(to: capacity / 2)
         } else if count == 0 {
@@ -107,7 +108,7 @@ struct Ring<Element> {
         }
     }
 
-    private mutating func resize(to newCapacity: Int) {
+    @inlinable mutating func resize(to newCapacity: Int) {
         let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
         if let base {
             // Move the (possibly wrapped) contents into order at the start of the new buffer.

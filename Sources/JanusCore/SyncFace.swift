@@ -11,16 +11,18 @@ public struct SyncFace<Element: Sendable>: Sendable {
     /// The queue this face belongs to.
     public let queue: JanusQueue<Element>
 
+    @inlinable init(queue: JanusQueue<Element>) { self.queue = queue }
+
     /// Puts `item`, waiting while the queue is full.
     /// - Throws: `.full` if no room came in time; `.shutDown` if the queue is (or gets) shut
     ///   down, even if there is room: the item is then not inserted.
     @available(*, noasync, message: "blocks the thread; use queue.async.put from async code")
-    public func put(_ item: Element, timeout: Duration? = nil) throws(QueueError) {
+    @inlinable public func put(_ item: Element, timeout: Duration? = nil) throws(QueueError) {
         try queue.threadPut(item, ThreadWait(timeout)).get()
     }
 
     /// Puts `item` if there is room now. - Throws: `.full`, `.shutDown`.
-    public func putNowait(_ item: Element) throws(QueueError) {
+    @inlinable public func putNowait(_ item: Element) throws(QueueError) {
         try queue.threadPut(item, .noWait).get()
     }
 
@@ -28,19 +30,19 @@ public struct SyncFace<Element: Sendable>: Sendable {
     /// - Throws: `.empty` if no item came in time; `.shutDown` once the queue is shut down and
     ///   has no items left (after an immediate shutdown, at once).
     @available(*, noasync, message: "blocks the thread; use queue.async.get from async code")
-    public func get(timeout: Duration? = nil) throws(QueueError) -> Element {
+    @inlinable public func get(timeout: Duration? = nil) throws(QueueError) -> Element {
         try queue.threadGet(ThreadWait(timeout)).get()
     }
 
     /// Returns the next item if there is one now. - Throws: `.empty`, `.shutDown`.
-    public func getNowait() throws(QueueError) -> Element {
+    @inlinable public func getNowait() throws(QueueError) -> Element {
         try queue.threadGet(.noWait).get()
     }
 
     /// Puts the items in order, sharing one timeout, and stops at the first that cannot go in.
     /// - Throws: ``PutManyError`` saying why and how many went in (a prefix of `items`).
     @available(*, noasync, message: "blocks the thread; use queue.async.putMany from async code")
-    public func putMany(_ items: [Element], timeout: Duration? = nil) throws(PutManyError) {
+    @inlinable public func putMany(_ items: [Element], timeout: Duration? = nil) throws(PutManyError) {
         let wait: ThreadWait
         do { wait = try ThreadWait(timeout) } catch { throw PutManyError(reason: error, inserted: 0) }
         let (inserted, error) = items.withUnsafeBufferPointer { queue.threadPutMany($0, wait) }
@@ -51,7 +53,7 @@ public struct SyncFace<Element: Sendable>: Sendable {
     /// more. All items are taken under as few lock acquisitions as possible.
     /// - Throws: `.empty`, `.shutDown`, as ``get(timeout:)``; `.invalidArgument` if `max < 1`.
     @available(*, noasync, message: "blocks the thread; use queue.async.getMany from async code")
-    public func getMany(max: Int, timeout: Duration? = nil) throws(QueueError) -> [Element] {
+    @inlinable public func getMany(max: Int, timeout: Duration? = nil) throws(QueueError) -> [Element] {
         guard max > 0 else { throw .invalidArgument }
         let wait = try ThreadWait(timeout)
         var failure: QueueError?
@@ -72,32 +74,32 @@ public struct SyncFace<Element: Sendable>: Sendable {
 
     /// Marks one item as processed (janus `task_done`).
     /// - Throws: `.invalidArgument` if called more times than items were put; nothing changes.
-    public func taskDone() throws(QueueError) {
+    @inlinable public func taskDone() throws(QueueError) {
         try queue.markTaskDone().get()
     }
 
     /// Waits until every item put has been marked done (returns at once when none is pending).
     /// - Throws: `.timedOut` if that did not happen in time.
     @available(*, noasync, message: "blocks the thread; use queue.async.join from async code")
-    public func join(timeout: Duration? = nil) throws(QueueError) {
+    @inlinable public func join(timeout: Duration? = nil) throws(QueueError) {
         try queue.threadJoin(ThreadWait(timeout)).get()
     }
 
     /// Waits until the queue is shut down and no caller is still inside a waiting call.
     /// - Throws: `.misuse` if the queue is not shut down; `.timedOut`.
     @available(*, noasync, message: "blocks the thread; use queue.async.waitClosed from async code")
-    public func waitClosed(timeout: Duration? = nil) throws(QueueError) {
+    @inlinable public func waitClosed(timeout: Duration? = nil) throws(QueueError) {
         try queue.threadWaitClosed(ThreadWait(timeout)).get()
     }
 
     /// The number of queued items (janus `qsize`).
-    public var count: Int { queue.count }
+    @inlinable public var count: Int { queue.count }
     /// True when no item is queued.
-    public var isEmpty: Bool { queue.isEmpty }
+    @inlinable public var isEmpty: Bool { queue.isEmpty }
     /// True when `0 < maxsize <= count`.
-    public var isFull: Bool { queue.isFull }
+    @inlinable public var isFull: Bool { queue.isFull }
     /// The most items the queue holds; 0 means unbounded.
-    public var maxsize: Int { queue.maxsize }
+    @inlinable public var maxsize: Int { queue.maxsize }
     /// Items put and not yet marked done.
-    public var unfinishedTasks: Int { queue.unfinishedTasks }
+    @inlinable public var unfinishedTasks: Int { queue.unfinishedTasks }
 }

@@ -16,46 +16,49 @@ import Synchronization
 /// mutex) → `notified` (set under the mutex with a signal; the waiter sees it only under the
 /// mutex, so the waker's unlock is its last touch). Once `sleeping`, the state is only ever read
 /// under the mutex, even after a timeout.
+@usableFromInline
 struct ThreadParker: Equatable {
-    private let raw: UnsafeMutableRawPointer
+    @usableFromInline let raw: UnsafeMutableRawPointer
 
-    private static var idle: Int { 0 }
-    private static var sleeping: Int { 1 }
-    private static var notified: Int { 2 }
+    @inlinable init(raw: UnsafeMutableRawPointer) { self.raw = raw }
+
+    @inlinable static var idle: Int { 0 }
+    @inlinable static var sleeping: Int { 1 }
+    @inlinable static var notified: Int { 2 }
 
     /// How long a waiter spins before it sleeps: about the cost of a sleep and wakeup pair, so
     /// a hand-off that comes quickly (ping-pong, a busy producer) never pays for the syscalls.
-    static var spinNanoseconds: Int { 20_000 }
+    @inlinable static var spinNanoseconds: Int { 20_000 }
 
-    private static var condOffset: Int {
+    @inlinable static var condOffset: Int {
         roundUp(MemoryLayout<pthread_mutex_t>.stride, MemoryLayout<pthread_cond_t>.alignment)
     }
-    private static var stateOffset: Int {
+    @inlinable static var stateOffset: Int {
         roundUp(condOffset + MemoryLayout<pthread_cond_t>.stride, MemoryLayout<Atomic<Int>>.alignment)
     }
-    static var byteCount: Int { stateOffset + MemoryLayout<Atomic<Int>>.stride }
-    static var alignment: Int {
+    @inlinable static var byteCount: Int { stateOffset + MemoryLayout<Atomic<Int>>.stride }
+    @inlinable static var alignment: Int {
         Swift.max(
             MemoryLayout<pthread_mutex_t>.alignment, MemoryLayout<pthread_cond_t>.alignment,
             MemoryLayout<Atomic<Int>>.alignment)
     }
 
-    private static func roundUp(_ value: Int, _ alignment: Int) -> Int {
+    @inlinable static func roundUp(_ value: Int, _ alignment: Int) -> Int {
         (value + alignment - 1) / alignment * alignment
     }
 
-    private var mutex: UnsafeMutablePointer<pthread_mutex_t> {
+    @inlinable var mutex: UnsafeMutablePointer<pthread_mutex_t> {
         raw.assumingMemoryBound(to: pthread_mutex_t.self)
     }
-    private var cond: UnsafeMutablePointer<pthread_cond_t> {
+    @inlinable var cond: UnsafeMutablePointer<pthread_cond_t> {
         (raw + Self.condOffset).assumingMemoryBound(to: pthread_cond_t.self)
     }
-    private var state: UnsafeMutablePointer<Atomic<Int>> {
+    @inlinable var state: UnsafeMutablePointer<Atomic<Int>> {
         (raw + Self.stateOffset).assumingMemoryBound(to: Atomic<Int>.self)
     }
 
     /// Runs `body` with a parker living on this thread's stack.
-    static func withParker<R, E: Error>(_ body: (ThreadParker) throws(E) -> R) throws(E) -> R {
+    @inlinable static func withParker<R, E: Error>(_ body: (ThreadParker) throws(E) -> R) throws(E) -> R {
         let result: Result<R, E> = withUnsafeTemporaryAllocation(
             byteCount: byteCount, alignment: alignment
         ) { buffer in
@@ -71,7 +74,7 @@ struct ThreadParker: Equatable {
         return try result.get()
     }
 
-    private func initialize() {
+    @inlinable func initialize() {
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
@@ -81,7 +84,7 @@ struct ThreadParker: Equatable {
         state.initialize(to: Atomic(Self.idle))
     }
 
-    private func deinitialize() {
+    @inlinable func deinitialize() {
         state.deinitialize(count: 1)
         pthread_cond_destroy(cond)
         pthread_mutex_destroy(mutex)
@@ -90,7 +93,7 @@ struct ThreadParker: Equatable {
     /// Waits until `unpark` or the deadline. Returns false only when the deadline passed first.
     /// `spinning`: spin briefly first. Only the first waiter in a list does: with more waiters
     /// than cores, spinners would starve the very thread that is to wake them.
-    func park(until deadline: MonotonicDeadline?, spinning: Bool = false) -> Bool {
+    @inlinable func park(until deadline: MonotonicDeadline?, spinning: Bool = false) -> Bool {
         if spinning && spin() { return true }
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -113,7 +116,7 @@ struct ThreadParker: Equatable {
     }
 
     /// Spins while the state is `idle`; true if woken meanwhile.
-    private func spin() -> Bool {
+    @inlinable func spin() -> Bool {
         var started: Int?
         var round = 0
         while true {
@@ -136,7 +139,7 @@ struct ThreadParker: Equatable {
     }
 
     /// Wakes the parked thread. Called with no queue lock held, exactly once per chosen waiter.
-    func unpark() {
+    @inlinable func unpark() {
         // Spinning (or not yet parked): one store wakes it, and nothing touches the parker after.
         if state.pointee.compareExchange(
             expected: Self.idle, desired: Self.notified, ordering: .acquiringAndReleasing
@@ -152,21 +155,24 @@ struct ThreadParker: Equatable {
 }
 
 /// A point on CLOCK_MONOTONIC, for timed waits of threads.
+@usableFromInline
 package struct MonotonicDeadline {
-    var timespec: timespec
+    @usableFromInline var timespec: timespec
+
+    @inlinable init(timespec: timespec) { self.timespec = timespec }
 
     /// Deadlines further away than this are treated as no deadline: a wait of centuries is a
     /// wait forever, and this keeps huge timeouts (SPEC: up to INT64_MAX ms) from overflowing.
-    static var forever: Duration { .seconds(100 * 365 * 24 * 3600) }
+    @inlinable static var forever: Duration { .seconds(100 * 365 * 24 * 3600) }
 
-    static func nanosecondsNow() -> Int {
+    @inlinable static func nanosecondsNow() -> Int {
         var now = Glibc.timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return now.tv_sec &* 1_000_000_000 &+ now.tv_nsec
     }
 
     /// nil for "wait forever".
-    static func after(_ duration: Duration) -> MonotonicDeadline? {
+    @inlinable static func after(_ duration: Duration) -> MonotonicDeadline? {
         if duration >= forever { return nil }
         var now = Glibc.timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)

@@ -1,10 +1,11 @@
 /// How long a thread may wait, from the public `Duration?` convention: nil = forever,
 /// zero = do not wait, positive = at most that long, negative = invalid (SPEC §2).
+@usableFromInline
 package enum ThreadWait {
     case noWait
     case until(MonotonicDeadline?)  // nil: forever
 
-    package init(_ timeout: Duration?) throws(QueueError) {
+    @inlinable package init(_ timeout: Duration?) throws(QueueError) {
         guard let timeout else {
             self = .until(nil)
             return
@@ -15,11 +16,12 @@ package enum ThreadWait {
 }
 
 /// The same convention for tasks: nil = no timeout.
+@usableFromInline
 package enum TaskWait {
     case noWait
     case until(Duration?)
 
-    package init(_ timeout: Duration?) throws(QueueError) {
+    @inlinable package init(_ timeout: Duration?) throws(QueueError) {
         guard let timeout else {
             self = .until(nil)
             return
@@ -37,7 +39,7 @@ package enum TaskWait {
 extension ThreadWait {
     /// The C convention: `JANUS_NO_WAIT` (0), `JANUS_WAIT_FOREVER` (-1), or positive
     /// milliseconds; other negatives are invalid.
-    package init(milliseconds: Int64) throws(QueueError) {
+    @inlinable package init(milliseconds: Int64) throws(QueueError) {
         switch milliseconds {
         case -1: self = .until(nil)
         case 0: self = .noWait

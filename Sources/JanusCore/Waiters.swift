@@ -1,29 +1,45 @@
 /// A suspended task waiting for an item.
+@usableFromInline
 typealias GetContinuation<Element> = UnsafeContinuation<Result<Element, QueueError>, Never>
 /// A suspended task waiting for room, for `join` or for `waitClosed`.
+@usableFromInline
 typealias SignalContinuation = UnsafeContinuation<Result<Void, QueueError>, Never>
 
 /// A blocked thread's side of one wait: where it sleeps, and where the queue writes what it
 /// decided for it (under the queue lock) before waking it (outside the lock).
+@usableFromInline
 struct ThreadSlot<Value> {
-    let parker: ThreadParker
-    let value: UnsafeMutablePointer<Value>
+    @usableFromInline let parker: ThreadParker
+    @usableFromInline let value: UnsafeMutablePointer<Value>
+
+    @inlinable init(parker: ThreadParker, value: UnsafeMutablePointer<Value>) {
+        self.parker = parker
+        self.value = value
+    }
 }
 
 /// What a blocked putter thread hands over: its item until it is admitted, then the outcome.
+@usableFromInline
 struct PendingPut<Element> {
-    var item: Element?
-    var outcome: Result<Void, QueueError>?
+    @usableFromInline var item: Element?
+    @usableFromInline var outcome: Result<Void, QueueError>?
+
+    @inlinable init(item: Element?, outcome: Result<Void, QueueError>?) {
+        self.item = item
+        self.outcome = outcome
+    }
 }
 
 /// A caller waiting for an item. Threads and tasks wait in one first-come-first-served list
 /// (SPEC §4.3). Tasks are told apart by an id so that cancellation can find them.
+@usableFromInline
 enum GetWaiter<Element> {
     case task(id: UInt64, GetContinuation<Element>)
     case thread(ThreadSlot<Result<Element, QueueError>?>)
 }
 
 /// A caller waiting for room, holding the item it wants to put.
+@usableFromInline
 enum PutWaiter<Element> {
     case task(id: UInt64, SignalContinuation, Element)
     case thread(ThreadSlot<PendingPut<Element>>)
@@ -31,12 +47,14 @@ enum PutWaiter<Element> {
 
 /// A caller waiting for an event with no value: `join` (unfinished tasks reach 0) or
 /// `waitClosed` (the queue is shut down and nobody is inside).
+@usableFromInline
 enum SignalWaiter {
     case task(id: UInt64, SignalContinuation)
     case thread(ThreadSlot<Result<Void, QueueError>?>)
 }
 
 /// One effect decided under the lock and carried out after it is released.
+@usableFromInline
 enum Wakeup<Element> {
     /// A thread's outcome is already written in its slot: wake it.
     case unpark(ThreadParker)
@@ -49,15 +67,16 @@ enum Wakeup<Element> {
 
 /// The effects of one event. A single put or get wakes at most one waiter, so the first effect
 /// is stored inline and only batches and shutdown allocate.
+@usableFromInline
 struct Wakeups<Element> {
-    private var first: Wakeup<Element>?
-    private var rest: [Wakeup<Element>] = []
+    @usableFromInline var first: Wakeup<Element>?
+    @usableFromInline var rest: [Wakeup<Element>] = []
 
-    init() {}
+    @inlinable init() {}
 
-    var isEmpty: Bool { first == nil }
+    @inlinable var isEmpty: Bool { first == nil }
 
-    mutating func append(_ wakeup: Wakeup<Element>) {
+    @inlinable mutating func append(_ wakeup: Wakeup<Element>) {
         if first == nil {
             first = wakeup
         } else {
@@ -69,13 +88,13 @@ struct Wakeups<Element> {
 
 extension Wakeups where Element: Sendable {
     /// Carries out every effect. Call with no lock held.
-    consuming func run() {
+    @inlinable consuming func run() {
         guard let first else { return }
         Self.perform(first)
         for wakeup in rest { Self.perform(wakeup) }
     }
 
-    private static func perform(_ wakeup: Wakeup<Element>) {
+    @inlinable static func perform(_ wakeup: Wakeup<Element>) {
         switch wakeup {
         case .unpark(let parker): parker.unpark()
         case .resumeGetter(let continuation, let result): continuation.resume(returning: result)
