@@ -32,7 +32,9 @@ extension JanusQueue {
     /// Before suspending, look again for a short while: a suspension and the executor hop that
     /// resumes it cost microseconds, more than an item that is about to arrive usually takes.
     /// Bounded by `ThreadParker.spinNanoseconds / 2`, so an idle consumer soon lets its
-    /// thread go.
+    /// thread go. A task takes its place in the first-come-first-served line when it
+    /// suspends, after this look: a waiter that registers during those few microseconds is
+    /// served first, and the look stops as soon as anyone waits (then it only starves them).
     @inlinable func spinForItem() -> Element? {
         let started = MonotonicDeadline.nanosecondsNow()
         while MonotonicDeadline.nanosecondsNow() - started < ThreadParker.spinNanoseconds / 2 {
