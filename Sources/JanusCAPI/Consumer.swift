@@ -94,6 +94,7 @@ final class StopFlag: Sendable {
     func set() { flag.store(true, ordering: .releasing) }
 }
 
+/// `janus_consume_async` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_consume_async")
 public func janus_consume_async(
     _ q: OpaquePointer?, _ fn: janus_consume_fn?, _ ctx: UnsafeMutableRawPointer?, _ tasks: Int
@@ -104,6 +105,7 @@ public func janus_consume_async(
     return OpaquePointer(Unmanaged.passRetained(consumer).toOpaque())
 }
 
+/// `janus_consumer_wait` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_consumer_wait")
 public func janus_consumer_wait(_ c: OpaquePointer?, _ timeout_ms: Int64) -> janus_status {
     guard let c else { return JANUS_EINVAL }
@@ -112,12 +114,14 @@ public func janus_consumer_wait(_ c: OpaquePointer?, _ timeout_ms: Int64) -> jan
     return janus_status(consumer.finished.threadJoin(wait))
 }
 
+/// `janus_consumer_cancel` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_consumer_cancel")
 public func janus_consumer_cancel(_ c: OpaquePointer?) {
     guard let c else { return }
     Unmanaged<Consumer>.fromOpaque(UnsafeRawPointer(c)).takeUnretainedValue().cancel()
 }
 
+/// `janus_consumer_free` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_consumer_free")
 public func janus_consumer_free(_ c: OpaquePointer?) {
     guard let c else { return }

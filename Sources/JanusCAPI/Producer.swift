@@ -55,6 +55,7 @@ struct ProduceCallback: @unchecked Sendable {
     }
 }
 
+/// `janus_produce_async` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_produce_async")
 public func janus_produce_async(
     _ q: OpaquePointer?, _ fn: janus_produce_fn?, _ ctx: UnsafeMutableRawPointer?
@@ -65,6 +66,7 @@ public func janus_produce_async(
     return OpaquePointer(Unmanaged.passRetained(producer).toOpaque())
 }
 
+/// `janus_producer_wait` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_producer_wait")
 public func janus_producer_wait(_ p: OpaquePointer?, _ timeout_ms: Int64) -> janus_status {
     guard let p else { return JANUS_EINVAL }
@@ -73,12 +75,14 @@ public func janus_producer_wait(_ p: OpaquePointer?, _ timeout_ms: Int64) -> jan
     return janus_status(producer.finished.threadJoin(wait))
 }
 
+/// `janus_producer_cancel` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_producer_cancel")
 public func janus_producer_cancel(_ p: OpaquePointer?) {
     guard let p else { return }
     Unmanaged<Producer>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue().cancel()
 }
 
+/// `janus_producer_free` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_producer_free")
 public func janus_producer_free(_ p: OpaquePointer?) {
     guard let p else { return }

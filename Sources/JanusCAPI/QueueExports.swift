@@ -4,6 +4,7 @@ import JanusCore
 // The queue functions of janus.h. Each converts handles, timeouts and statuses and calls the
 // core; no queue logic lives here.
 
+/// `janus_queue_new` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_new")
 public func janus_queue_new(_ kind: janus_kind, _ maxsize: Int) -> OpaquePointer? {
     var options = janus_options()
@@ -12,6 +13,7 @@ public func janus_queue_new(_ kind: janus_kind, _ maxsize: Int) -> OpaquePointer
     return janus_queue_new_with(&options)
 }
 
+/// `janus_queue_new_with` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_new_with")
 public func janus_queue_new_with(_ options: UnsafePointer<janus_options>?) -> OpaquePointer? {
     guard let options = options?.pointee else { return nil }
@@ -23,6 +25,7 @@ public func janus_queue_new_with(_ options: UnsafePointer<janus_options>?) -> Op
     return OpaquePointer(Unmanaged.passRetained(queue).toOpaque())
 }
 
+/// `janus_queue_free` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_free")
 public func janus_queue_free(_ q: OpaquePointer?) {
     guard let q else { return }
@@ -32,6 +35,7 @@ public func janus_queue_free(_ q: OpaquePointer?) {
     queue.abandon()
 }
 
+/// `janus_queue_put` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_put")
 public func janus_queue_put(_ q: OpaquePointer?, _ item: UnsafeMutableRawPointer?, _ timeout_ms: Int64)
     -> janus_status
@@ -42,6 +46,7 @@ public func janus_queue_put(_ q: OpaquePointer?, _ item: UnsafeMutableRawPointer
     }
 }
 
+/// `janus_queue_get` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_get")
 public func janus_queue_get(
     _ q: OpaquePointer?, _ item_out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ timeout_ms: Int64
@@ -59,6 +64,7 @@ public func janus_queue_get(
     }
 }
 
+/// `janus_queue_put_many` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_put_many")
 public func janus_queue_put_many(
     _ q: OpaquePointer?, _ items: UnsafePointer<UnsafeMutableRawPointer?>?, _ count: Int,
@@ -78,6 +84,7 @@ public func janus_queue_put_many(
     }
 }
 
+/// `janus_queue_get_many` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_get_many")
 public func janus_queue_get_many(
     _ q: OpaquePointer?, _ items_out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ max_count: Int,
@@ -101,11 +108,13 @@ public func janus_queue_get_many(
     }
 }
 
+/// `janus_queue_task_done` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_task_done")
 public func janus_queue_task_done(_ q: OpaquePointer?) -> janus_status {
     withQueue(q, orElse: JANUS_EINVAL) { janus_status($0.markTaskDone()) }
 }
 
+/// `janus_queue_join` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_join")
 public func janus_queue_join(_ q: OpaquePointer?, _ timeout_ms: Int64) -> janus_status {
     withQueue(q, orElse: JANUS_EINVAL) { queue in
@@ -114,31 +123,37 @@ public func janus_queue_join(_ q: OpaquePointer?, _ timeout_ms: Int64) -> janus_
     }
 }
 
+/// `janus_queue_qsize` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_qsize")
 public func janus_queue_qsize(_ q: OpaquePointer?) -> Int {
     withQueue(q, orElse: 0) { $0.count }
 }
 
+/// `janus_queue_empty` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_empty")
 public func janus_queue_empty(_ q: OpaquePointer?) -> Bool {
     withQueue(q, orElse: false) { $0.isEmpty }
 }
 
+/// `janus_queue_full` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_full")
 public func janus_queue_full(_ q: OpaquePointer?) -> Bool {
     withQueue(q, orElse: false) { $0.isFull }
 }
 
+/// `janus_queue_maxsize` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_maxsize")
 public func janus_queue_maxsize(_ q: OpaquePointer?) -> Int {
     withQueue(q, orElse: 0) { $0.requestedMaxsize }
 }
 
+/// `janus_queue_unfinished_tasks` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_unfinished_tasks")
 public func janus_queue_unfinished_tasks(_ q: OpaquePointer?) -> Int {
     withQueue(q, orElse: 0) { $0.unfinishedTasks }
 }
 
+/// `janus_queue_shutdown` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_shutdown")
 public func janus_queue_shutdown(_ q: OpaquePointer?, _ immediate: Bool) -> janus_status {
     withQueue(q, orElse: JANUS_EINVAL) { queue in
@@ -147,16 +162,19 @@ public func janus_queue_shutdown(_ q: OpaquePointer?, _ immediate: Bool) -> janu
     }
 }
 
+/// `janus_queue_close` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_close")
 public func janus_queue_close(_ q: OpaquePointer?) {
     withQueue(q, orElse: ()) { $0.close() }
 }
 
+/// `janus_queue_is_shutdown` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_is_shutdown")
 public func janus_queue_is_shutdown(_ q: OpaquePointer?) -> Bool {
     withQueue(q, orElse: false) { $0.isShutdown }
 }
 
+/// `janus_queue_wait_closed` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_queue_wait_closed")
 public func janus_queue_wait_closed(_ q: OpaquePointer?, _ timeout_ms: Int64) -> janus_status {
     withQueue(q, orElse: JANUS_EINVAL) { queue in

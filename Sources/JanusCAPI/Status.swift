@@ -24,6 +24,7 @@ extension janus_status {
     }
 }
 
+/// `janus_strerror` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_strerror")
 public func janus_strerror(_ status: janus_status) -> UnsafePointer<CChar> {
     let text: StaticString =
@@ -46,11 +47,13 @@ let versionMajor: UInt32 = 0
 let versionMinor: UInt32 = 1
 let versionPatch: UInt32 = 0
 
+/// `janus_version_number` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_version_number")
 public func janus_version_number() -> UInt32 {
     versionMajor * 10000 + versionMinor * 100 + versionPatch
 }
 
+/// `janus_version_string` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_version_string")
 public func janus_version_string() -> UnsafePointer<CChar> {
     let text: StaticString = "0.1.0"
