@@ -36,7 +36,11 @@ struct ThreadParker: Equatable {
     @inlinable static var stateOffset: Int {
         roundUp(condOffset + MemoryLayout<pthread_cond_t>.stride, MemoryLayout<Atomic<Int>>.alignment)
     }
-    @inlinable static var byteCount: Int { stateOffset + MemoryLayout<Atomic<Int>>.stride }
+    /// Whether the mutex and condition variable exist yet: they are made only when the waiter
+    /// is about to sleep, so a wait that ends while spinning costs no pthread set-up at all.
+    /// Read and written by the waiting thread alone.
+    @inlinable static var preparedOffset: Int { stateOffset + MemoryLayout<Atomic<Int>>.stride }
+    @inlinable static var byteCount: Int { preparedOffset + MemoryLayout<Bool>.stride }
     @inlinable static var alignment: Int {
         Swift.max(
             MemoryLayout<pthread_mutex_t>.alignment, MemoryLayout<pthread_cond_t>.alignment,
@@ -55,6 +59,9 @@ struct ThreadParker: Equatable {
     }
     @inlinable var state: UnsafeMutablePointer<Atomic<Int>> {
         (raw + Self.stateOffset).assumingMemoryBound(to: Atomic<Int>.self)
+    }
+    @inlinable var prepared: UnsafeMutablePointer<Bool> {
+        (raw + Self.preparedOffset).assumingMemoryBound(to: Bool.self)
     }
 
     /// Runs `body` with a parker living on this thread's stack.
@@ -75,19 +82,29 @@ struct ThreadParker: Equatable {
     }
 
     @inlinable func initialize() {
+        state.initialize(to: Atomic(Self.idle))
+        prepared.initialize(to: false)
+    }
+
+    /// Makes the mutex and condition variable before the first sleep. The waker touches them
+    /// only after it has seen `sleeping`, which is set after this, under the mutex.
+    @inlinable func prepareToSleep() {
+        if prepared.pointee { return }
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         pthread_cond_init(cond, &attributes)
         pthread_condattr_destroy(&attributes)
-        state.initialize(to: Atomic(Self.idle))
+        prepared.pointee = true
     }
 
     @inlinable func deinitialize() {
         state.deinitialize(count: 1)
-        pthread_cond_destroy(cond)
-        pthread_mutex_destroy(mutex)
+        if prepared.pointee {
+            pthread_cond_destroy(cond)
+            pthread_mutex_destroy(mutex)
+        }
     }
 
     /// Waits until `unpark` or the deadline. Returns false only when the deadline passed first.
@@ -95,6 +112,7 @@ struct ThreadParker: Equatable {
     /// than cores, spinners would starve the very thread that is to wake them.
     @inlinable func park(until deadline: MonotonicDeadline?, spinning: Bool = false) -> Bool {
         if spinning && spin() { return true }
+        prepareToSleep()
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         // From here on the state is read under the mutex only (see the type's comment).
