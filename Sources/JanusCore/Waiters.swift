@@ -70,7 +70,8 @@ enum Wakeup<Element> {
 @usableFromInline
 struct Wakeups<Element> {
     @usableFromInline var first: Wakeup<Element>?
-    @usableFromInline var rest: [Wakeup<Element>] = []
+    /// Nil until a second effect: even an empty array costs a retain and a release per event.
+    @usableFromInline var rest: [Wakeup<Element>]? = nil
 
     @inlinable init() {}
 
@@ -80,7 +81,7 @@ struct Wakeups<Element> {
         if first == nil {
             first = wakeup
         } else {
-            rest.append(wakeup)
+            if rest == nil { rest = [wakeup] } else { rest!.append(wakeup) }  // in place
         }
     }
 
@@ -91,7 +92,7 @@ extension Wakeups where Element: Sendable {
     @inlinable consuming func run() {
         guard let first else { return }
         Self.perform(first)
-        for wakeup in rest { Self.perform(wakeup) }
+        if let rest { for wakeup in rest { Self.perform(wakeup) } }
     }
 
     @inlinable static func perform(_ wakeup: Wakeup<Element>) {
