@@ -1,0 +1,300 @@
+import Synchronization
+
+/// What a lane's push did.
+@usableFromInline
+enum LanePush: Equatable {
+    case pushed
+    /// No room: the item is still the caller's.
+    case full
+    /// The lane was closed at shutdown: the item is still the caller's.
+    case closed
+}
+
+/// The items of a FIFO queue with `1 ... boundedLaneLimit` slots, moved by any number of
+/// threads and tasks without a lock: a ring of slots, each with a stamp that says whose turn it is.
+///
+/// A position is a lap number and an index: `lap * oneLap + index`, where `oneLap` is a power of
+/// two above `capacity`, so that the step from the last index to the next lap is an addition and
+/// never a division. `tail` is the next position to put at, `head` the next to take from; the
+/// tail also carries `closedBit`, set once at shutdown, after which no put reserves a slot.
+///
+/// A slot's stamp, for the position `p` that maps to it:
+///
+/// | stamp        | meaning                                   | who moves it on          |
+/// |--------------|-------------------------------------------|--------------------------|
+/// | `p`          | free for the put at `p`                   | that put: `p + 1`        |
+/// | `p + 1`      | holds the item put at `p`                 | the get at `p`: `p + oneLap` (free for the next lap) |
+///
+/// A put reserves position `p` by moving `tail` from `p` to `p + 1` (compare-and-swap) only when
+/// the stamp says free; it then writes the item and publishes the stamp. A get claims `p` by
+/// moving `head` the same way only when the stamp says full; it then moves the item out and
+/// frees the stamp for the next lap. Between the reservation and the publication (two stores) the
+/// slot is "in flight": a get that finds it so, with `tail` already past it, waits for those
+/// stores with `Backoff` instead of reporting empty — a put that has returned is never missed.
+///
+/// Memory orderings (argued for weakly ordered CPUs too):
+/// - Stamp loads are acquiring and stamp stores releasing: the put's write of the item happens
+///   before the get that read the stamp `p + 1` moves it out, and the get's move happens before
+///   the put of the next lap, which read `p + oneLap`, writes the slot again.
+/// - The reserving and claiming compare-and-swaps are sequentially consistent, and so are the
+///   loads of the opposite index that decide "empty" or "full". They are one half of the
+///   handshake with waiters (`FastPath.swift`): a waiter stores its flag, then looks at this lane
+///   with these loads; a put or get does its compare-and-swap, then loads the flags. In the single
+///   order of sequentially consistent operations one of the two comes first, so either the waiter
+///   sees the reservation or the operation sees the waiter.
+/// - Failed compare-and-swaps and the first index loads are relaxed: they only pick a candidate
+///   position that the stamp (acquiring) and the compare-and-swap then check.
+///
+/// A plain struct over one allocation; the queue owns it and calls `deallocate` in its deinit.
+@usableFromInline
+struct BoundedLane<Element> {
+    @usableFromInline let base: UnsafeMutableRawPointer
+    @usableFromInline let capacity: Int
+    /// A power of two above `capacity`: the tail's closed mark, and one above the largest index.
+    @usableFromInline let closedBit: Int
+    /// The position step from one lap to the next (`2 * closedBit`), a power of two.
+    @usableFromInline let oneLap: Int
+    @usableFromInline let lapShift: Int
+
+    /// `tail` and `head` on cache lines of their own (128 bytes: adjacent-line prefetchers pull
+    /// pairs of 64-byte lines), so that puts and gets do not invalidate each other's index.
+    @inlinable static var lineSize: Int { 128 }
+    @inlinable static var elementOffset: Int {
+        roundUp(MemoryLayout<Atomic<Int>>.size, MemoryLayout<Element>.alignment)
+    }
+    @inlinable static var slotAlignment: Int {
+        Swift.max(MemoryLayout<Atomic<Int>>.alignment, MemoryLayout<Element>.alignment)
+    }
+    @inlinable static var slotStride: Int {
+        roundUp(elementOffset + MemoryLayout<Element>.size, slotAlignment)
+    }
+    @inlinable static func roundUp(_ value: Int, _ alignment: Int) -> Int {
+        (value + alignment - 1) / alignment * alignment
+    }
+
+    @inlinable init(capacity: Int) {
+        precondition(capacity >= 1)
+        self.capacity = capacity
+        var bit = 1
+        while bit <= capacity { bit <<= 1 }
+        closedBit = bit
+        oneLap = bit << 1
+        lapShift = (bit << 1).trailingZeroBitCount
+        let slotBytes = capacity * Self.slotStride
+        base = .allocate(
+            byteCount: 2 * Self.lineSize + slotBytes,
+            alignment: Swift.max(Self.lineSize, Self.slotAlignment))
+        tailWord.initialize(to: Atomic(0))
+        headWord.initialize(to: Atomic(0))
+        for index in 0..<capacity { stamp(index).initialize(to: Atomic(index)) }
+    }
+
+    /// Frees the ring. Items still queued must have been taken out first (`drain`).
+    @inlinable func deallocate() {
+        tailWord.deinitialize(count: 1)
+        headWord.deinitialize(count: 1)
+        for index in 0..<capacity { stamp(index).deinitialize(count: 1) }
+        base.deallocate()
+    }
+
+    @inlinable var tailWord: UnsafeMutablePointer<Atomic<Int>> {
+        base.assumingMemoryBound(to: Atomic<Int>.self)
+    }
+    @inlinable var headWord: UnsafeMutablePointer<Atomic<Int>> {
+        (base + Self.lineSize).assumingMemoryBound(to: Atomic<Int>.self)
+    }
+    @inline(__always)
+    @inlinable func slotBase(_ index: Int) -> UnsafeMutableRawPointer {
+        base + 2 * Self.lineSize + index &* Self.slotStride
+    }
+    @inline(__always)
+    @inlinable func stamp(_ index: Int) -> UnsafeMutablePointer<Atomic<Int>> {
+        slotBase(index).assumingMemoryBound(to: Atomic<Int>.self)
+    }
+    @inline(__always)
+    @inlinable func element(_ index: Int) -> UnsafeMutablePointer<Element> {
+        (slotBase(index) + Self.elementOffset).assumingMemoryBound(to: Element.self)
+    }
+
+    /// The position after `position`: the next index, or index 0 of the next lap.
+    @inline(__always)
+    @inlinable func successor(of position: Int) -> Int {
+        let index = position & (closedBit &- 1)
+        return index &+ 1 < capacity ? position &+ 1 : (position & ~(oneLap &- 1)) &+ oneLap
+    }
+
+    /// How many items were ever put at positions before `position` (`lap * capacity + index`).
+    @inline(__always)
+    @inlinable func ordinal(_ position: Int) -> Int {
+        (position >> lapShift) &* capacity &+ (position & (closedBit &- 1))
+    }
+
+    /// Puts `item` at the tail if there is room. Never waits for room; may wait (`Backoff`) for a
+    /// get that is in the middle of freeing the slot.
+    @inlinable func push(_ item: Element) -> LanePush {
+        var backoff = Backoff()
+        var tail = tailWord.pointee.load(ordering: .relaxed)
+        while true {
+            if tail & closedBit != 0 { return .closed }
+            let index = tail & (closedBit &- 1)
+            let seen = stamp(index).pointee.load(ordering: .acquiring)
+            if seen == tail {
+                let (reserved, current) = tailWord.pointee.weakCompareExchange(
+                    expected: tail, desired: successor(of: tail),
+                    successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+                if reserved {
+                    element(index).initialize(to: item)
+                    stamp(index).pointee.store(tail &+ 1, ordering: .releasing)
+                    return .pushed
+                }
+                tail = current
+            } else if seen &+ oneLap == tail &+ 1 {
+                // The slot still holds last lap's item. Full, unless a get has claimed it already
+                // and is about to free it.
+                let head = headWord.pointee.load(ordering: .sequentiallyConsistent)
+                if head &+ oneLap == tail { return .full }
+                backoff.snooze()
+                tail = tailWord.pointee.load(ordering: .relaxed)
+            } else {
+                // Another put reserved this position since `tail` was read.
+                backoff.snooze()
+                tail = tailWord.pointee.load(ordering: .relaxed)
+            }
+        }
+    }
+
+    /// Takes the item at the head, or nil when the lane is empty. May wait (`Backoff`) for a put
+    /// that has reserved the head slot and is writing it.
+    @inlinable func pop() -> Element? {
+        var backoff = Backoff()
+        var head = headWord.pointee.load(ordering: .relaxed)
+        while true {
+            let index = head & (closedBit &- 1)
+            let seen = stamp(index).pointee.load(ordering: .acquiring)
+            if seen == head &+ 1 {
+                let (claimed, current) = headWord.pointee.weakCompareExchange(
+                    expected: head, desired: successor(of: head),
+                    successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+                if claimed {
+                    let item = element(index).move()
+                    stamp(index).pointee.store(head &+ oneLap, ordering: .releasing)
+                    return item
+                }
+                head = current
+            } else if seen == head {
+                // Free for this lap: empty, unless a put has reserved it and is writing it.
+                let tail = tailWord.pointee.load(ordering: .sequentiallyConsistent)
+                if tail & ~closedBit == head { return nil }
+                backoff.snooze()
+                head = headWord.pointee.load(ordering: .relaxed)
+            } else {
+                // Another get claimed this position since `head` was read.
+                backoff.snooze()
+                head = headWord.pointee.load(ordering: .relaxed)
+            }
+        }
+    }
+
+    /// Puts a prefix of `items` at the tail, as many as there is room for, with one reservation
+    /// per run of consecutive free slots (a batch costs one compare-and-swap per lap, not per
+    /// item). Returns how many went in: fewer than `items.count` means the lane was full (or
+    /// closed, `isClosed`).
+    @inlinable func push(contentsOf items: UnsafeBufferPointer<Element>) -> Int {
+        var done = 0
+        var tail = tailWord.pointee.load(ordering: .relaxed)
+        while done < items.count {
+            if tail & closedBit != 0 { return done }
+            let index = tail & (closedBit &- 1)
+            let want = Swift.min(items.count - done, capacity - index)
+            var free = 0
+            while free < want && stamp(index &+ free).pointee.load(ordering: .acquiring) == tail &+ free {
+                free &+= 1
+            }
+            if free == 0 {
+                // Full, or a get is freeing the slot: the single-item path knows which.
+                guard push(items[done]) == .pushed else { return done }
+                done &+= 1
+                tail = tailWord.pointee.load(ordering: .relaxed)
+                continue
+            }
+            let next = index &+ free < capacity ? tail &+ free : (tail & ~(oneLap &- 1)) &+ oneLap
+            let (reserved, current) = tailWord.pointee.weakCompareExchange(
+                expected: tail, desired: next,
+                successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+            guard reserved else {
+                tail = current
+                continue
+            }
+            for offset in 0..<free {
+                element(index &+ offset).initialize(to: items[done &+ offset])
+                stamp(index &+ offset).pointee.store(tail &+ offset &+ 1, ordering: .releasing)
+            }
+            done &+= free
+            tail = next
+        }
+        return done
+    }
+
+    /// Takes up to `buffer.count` items from the head into the front of `buffer`, with one claim
+    /// per run of consecutive full slots. Returns how many (0: empty).
+    @inlinable func pop(into buffer: UnsafeMutableBufferPointer<Element>) -> Int {
+        var done = 0
+        var head = headWord.pointee.load(ordering: .relaxed)
+        while done < buffer.count {
+            let index = head & (closedBit &- 1)
+            let want = Swift.min(buffer.count - done, capacity - index)
+            var full = 0
+            while full < want && stamp(index &+ full).pointee.load(ordering: .acquiring) == head &+ full &+ 1 {
+                full &+= 1
+            }
+            if full == 0 {
+                // Empty, or a put is writing the head slot: the single-item path knows which.
+                guard let item = pop() else { return done }
+                (buffer.baseAddress.unsafelyUnwrapped + done).initialize(to: item)
+                done &+= 1
+                head = headWord.pointee.load(ordering: .relaxed)
+                continue
+            }
+            let next = index &+ full < capacity ? head &+ full : (head & ~(oneLap &- 1)) &+ oneLap
+            let (claimed, current) = headWord.pointee.weakCompareExchange(
+                expected: head, desired: next,
+                successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+            guard claimed else {
+                head = current
+                continue
+            }
+            for offset in 0..<full {
+                let out = buffer.baseAddress.unsafelyUnwrapped + (done &+ offset)
+                out.initialize(to: element(index &+ offset).move())
+                stamp(index &+ offset).pointee.store(head &+ offset &+ oneLap, ordering: .releasing)
+            }
+            done &+= full
+            head = next
+        }
+        return done
+    }
+
+    /// Items queued or being put right now; a snapshot.
+    @inlinable var count: Int {
+        while true {
+            let tail = tailWord.pointee.load(ordering: .sequentiallyConsistent)
+            let head = headWord.pointee.load(ordering: .sequentiallyConsistent)
+            // A consistent pair: the tail did not move while the head was read.
+            if tailWord.pointee.load(ordering: .sequentiallyConsistent) == tail {
+                return Swift.max(0, Swift.min(capacity, ordinal(tail & ~closedBit) &- ordinal(head)))
+            }
+        }
+    }
+
+    /// Every put that ever reserved a slot (the put side of `unfinishedTasks`).
+    @inlinable var pushCount: Int {
+        ordinal(tailWord.pointee.load(ordering: .sequentiallyConsistent) & ~closedBit)
+    }
+
+    /// No put reserves a slot after this; puts already in flight complete.
+    @inlinable func close() {
+        tailWord.pointee.bitwiseOr(closedBit, ordering: .sequentiallyConsistent)
+    }
+
+    @inlinable var isClosed: Bool { tailWord.pointee.load(ordering: .relaxed) & closedBit != 0 }
+}

@@ -1,0 +1,96 @@
+/// The lock-free storage of a FIFO queue: a ring for bounded queues, a list of blocks for
+/// unbounded ones. Both offer the same operations; the queue switches on the case, a branch that
+/// is the same for every call on one queue and so predicted for free.
+@usableFromInline
+enum Lane<Element> {
+    case bounded(BoundedLane<Element>)
+    case unbounded(UnboundedLane<Element>)
+
+    /// Queues above this bound use the locked buffer instead: a ring preallocates its slots, and
+    /// `maxsize` is a limit, not a preallocation (SPEC §5). 4096 slots of a pointer are 64 KiB.
+    @inlinable static var boundedLimit: Int { 4096 }
+
+    /// The lane for a FIFO queue of `maxsize` (0: unbounded), or nil for the locked buffer.
+    @inlinable static func make(maxsize: Int) -> Lane? {
+        if maxsize <= 0 { return .unbounded(UnboundedLane()) }
+        if maxsize <= boundedLimit { return .bounded(BoundedLane(capacity: maxsize)) }
+        return nil
+    }
+
+    @inline(__always)
+    @inlinable func push(_ item: Element) -> LanePush {
+        switch self {
+        case .bounded(let lane): lane.push(item)
+        case .unbounded(let lane): lane.push(item)
+        }
+    }
+
+    @inline(__always)
+    @inlinable func pop() -> Element? {
+        switch self {
+        case .bounded(let lane): lane.pop()
+        case .unbounded(let lane): lane.pop()
+        }
+    }
+
+    /// Puts a prefix of `items`; returns its length (short: full or closed).
+    @inlinable func push(contentsOf items: UnsafeBufferPointer<Element>) -> Int {
+        switch self {
+        case .bounded(let lane): lane.push(contentsOf: items)
+        case .unbounded(let lane): lane.push(contentsOf: items)
+        }
+    }
+
+    /// Takes up to `buffer.count` items into the front of `buffer`; returns how many.
+    @inlinable func pop(into buffer: UnsafeMutableBufferPointer<Element>) -> Int {
+        switch self {
+        case .bounded(let lane): lane.pop(into: buffer)
+        case .unbounded(let lane): lane.pop(into: buffer)
+        }
+    }
+
+    @inlinable var count: Int {
+        switch self {
+        case .bounded(let lane): lane.count
+        case .unbounded(let lane): lane.count
+        }
+    }
+
+    @inlinable var pushCount: Int {
+        switch self {
+        case .bounded(let lane): lane.pushCount
+        case .unbounded(let lane): lane.pushCount
+        }
+    }
+
+    /// Slots allocated for items: a snapshot.
+    @inlinable var storageSlots: Int {
+        switch self {
+        case .bounded(let lane): lane.capacity
+        case .unbounded(let lane): lane.storageSlots
+        }
+    }
+
+    @inlinable func close() {
+        switch self {
+        case .bounded(let lane): lane.close()
+        case .unbounded(let lane): lane.close()
+        }
+    }
+
+    /// Takes every item out, in order, waiting for puts in flight, and gives back the memory
+    /// kept for reuse (call after `close`: no put comes after).
+    @inlinable func drain() -> [Element] {
+        var items: [Element] = []
+        while let item = pop() { items.append(item) }
+        if case .unbounded(let lane) = self { lane.freeSpares() }
+        return items
+    }
+
+    @inlinable func deallocate() {
+        switch self {
+        case .bounded(let lane): lane.deallocate()
+        case .unbounded(let lane): lane.deallocate()
+        }
+    }
+}
