@@ -20,9 +20,13 @@ final class Consumer: Sendable {
     // whatever the C program used to pass the handle on. The tasks themselves never read it: a
     // task that says stop goes through its task group instead.
 
-    init(queue: CQueue, callback: ConsumeCallback) {
+    /// Tests only: called right after the stop is recorded, to make that moment observable.
+    let stopRecorded: (@Sendable () -> Void)?
+
+    init(queue: CQueue, callback: ConsumeCallback, stopRecorded: (@Sendable () -> Void)? = nil) {
         self.queue = queue
         self.callback = callback
+        self.stopRecorded = stopRecorded
     }
 
     func start(tasks count: Int) {
@@ -39,33 +43,38 @@ final class Consumer: Sendable {
     }
 
     /// One consumer task. Returns true when `fn` said stop.
+    ///
+    /// The stop contract of janus.h: the task whose `fn` said stop raises `stopping` before
+    /// anything else; every task looks at `stopping` after taking an item and before calling
+    /// `fn`, so once it is raised a task calls `fn` at most once more (for an item whose look
+    /// came first), and an item taken after it goes to `destroy`.
     private func run() async -> Bool {
-        // The task_done owed for the item just processed rides on the next get's lock
-        // acquisition; every way out of the loop settles it first.
-        var owed = 0
-        defer { if owed > 0 { _ = queue.markTaskDone() } }
+        let queue = self.queue
         while !stopping.isSet {
             let item: CItem
-            var outcome = queue.threadGet(.noWait, markingDone: owed)
-            owed = 0
-            if case .failure(.empty) = outcome { outcome = await queue.taskGet(.until(nil)) }
-            switch outcome {
-            case .success(let taken): item = taken
-            case .failure: return false  // shut down and drained, or cancelled: nothing taken
+            if let taken = queue.fastGet() {
+                item = taken  // the common case while items are queued: no await at all
+            } else {
+                switch await queue.taskGet(.until(nil)) {
+                case .success(let taken): item = taken
+                case .failure: return false  // shut down and drained, or cancelled: nothing taken
+                }
             }
             if stopping.isSet {
-                // Taken just as another task said stop: never nowhere (janus.h), and never to fn
-                // after a stop.
+                // Taken just as a task said stop: never nowhere (janus.h), and never to fn after
+                // a stop.
                 queue.onDiscard?(item)
-                owed = 1
+                queue.markTasksDone(1)
                 return false
             }
             let verdict = callback.call(item)
-            owed = 1
             if verdict != 0 {
                 stopping.set()  // before anything else: no sibling may take another item
+                stopRecorded?()
+                queue.markTasksDone(1)
                 return true
             }
+            queue.markTasksDone(1)
         }
         return false
     }

@@ -27,6 +27,8 @@ struct ItemBuffer<Element> {
     }
 
     @inlinable var count: Int { kind == .priority ? heap.count : ring.count }
+    /// Slots allocated for items, in the ring and the heap.
+    @inlinable var storageSlots: Int { ring.capacity + heap.capacity }
     @inlinable var isEmpty: Bool { count == 0 }
 
     /// - Complexity: amortized O(1); O(log n) for priority.

@@ -7,51 +7,41 @@ import CJanusShims
 /// room, shutdown) and the cancellation handler removes the waiter from its list, and only
 /// that one resumes it. A timeout is a cancellation that the operation itself arranges.
 extension JanusQueue {
-    /// `markingDone`: `taskDone` calls owed for items this caller already processed, applied in
-    /// the same lock acquisition as the get (a consumer loop's "process, task_done, get next"
-    /// then takes the lock once per item instead of twice). The count must not exceed what the
-    /// caller took; it is applied whatever the get's outcome.
-    @inlinable package func taskGet(_ wait: TaskWait, markingDone done: Int = 0) async -> Result<Element, QueueError> {
+    @inlinable package func taskGet(_ wait: TaskWait) async -> Result<Element, QueueError> {
+        if let item = fastGet() { return .success(item) }
         var wakeups = Wakeups<Element>()
         lock.lock()
-        if done > 0 { state.pointee.tasksDone(done, &wakeups) }
         let outcome = state.pointee.get(&wakeups)
-        lock.unlock()
-        wakeups.run()
+        unlock()
+        run(wakeups)
         switch outcome {
         case .item(let item): return .success(item)
         case .shutDown: return .failure(.shutDown)
         case .empty: break
         }
         guard case .until(let timeout) = wait else { return .failure(.empty) }
-        if let item = spinForItem() { return .success(item) }
-        guard let timeout else { return await suspendGet() }
-        return await withTimeout(timeout, reporting: .empty) { await self.suspendGet() }
+        return await waitForItem(timeout: timeout)
     }
 
-    /// Before suspending, look again for a short while: a suspension and the executor hop that
-    /// resumes it cost microseconds, more than an item that is about to arrive usually takes.
-    /// Bounded by `ThreadParker.spinNanoseconds / 2`, so an idle consumer soon lets its
-    /// thread go. A task takes its place in the first-come-first-served line when it
-    /// suspends, after this look: a waiter that registers during those few microseconds is
-    /// served first, and the look stops as soon as anyone waits (then it only starves them).
-    @inlinable func spinForItem() -> Element? {
-        let started = MonotonicDeadline.nanosecondsNow()
-        while MonotonicDeadline.nanosecondsNow() - started < ThreadParker.spinNanoseconds / 2 {
-            for _ in 0..<64 { janus_cpu_relax() }
-            var wakeups = Wakeups<Element>()
-            lock.lock()
-            let outcome = state.pointee.get(&wakeups)
-            let alone = state.pointee.hasNoGetters
-            lock.unlock()
-            wakeups.run()
-            switch outcome {
-            case .item(let item): return item
-            case .shutDown: return nil  // the slow path reports it
-            case .empty: if !alone { return nil }  // others wait already: spinning only starves
-            }
+    /// The waiting part of a get that found nothing: spin while that pays (`SpinPolicy`), then
+    /// suspend in the line. A task takes its place in the first-come-first-served line when it
+    /// suspends, after the spin: a waiter that registers meanwhile is served first, and the spin
+    /// stops as soon as anyone waits.
+    @inlinable package func waitForItem(timeout: Duration?) async -> Result<Element, QueueError> {
+        let started = lane != nil ? MonotonicDeadline.nanosecondsNow() : 0
+        if let item = spinGet(started: started) { return .success(item) }
+        let result: Result<Element, QueueError>
+        if let timeout {
+            result = await withTimeout(timeout, reporting: .empty) { await self.suspendGet() }
+        } else {
+            result = await suspendGet()
         }
-        return nil
+        if case .success = result {
+            learnFromSleep(started: started, served: true, shared.getServedAt, shared.getSpin)
+        } else {
+            learnFromSleep(started: started, served: false, shared.getServedAt, shared.getSpin)
+        }
+        return result
     }
 
     @inlinable func suspendGet() async -> Result<Element, QueueError> {
@@ -62,7 +52,7 @@ extension JanusQueue {
                 case .shutDown: return .failure(.shutDown)
                 case .empty:
                     if Task.isCancelled { return .failure(.cancelled) }
-                    machine.getSuspended(.task(id: id, continuation))
+                    machine.getSuspended(.task(id: id, continuation), &wakeups)
                     return nil
                 }
             },
@@ -83,19 +73,32 @@ extension JanusQueue {
     }
 
     @inlinable package func taskPut(_ item: Element, _ wait: TaskWait) async -> Result<Void, QueueError> {
+        if fastPut(item) { return .success(()) }
         var wakeups = Wakeups<Element>()
         lock.lock()
         let outcome = state.pointee.put(item, &wakeups)
-        lock.unlock()
-        wakeups.run()
+        unlock()
+        run(wakeups)
         switch outcome {
         case .inserted: return .success(())
         case .shutDown: return .failure(.shutDown)
         case .full: break
         }
         guard case .until(let timeout) = wait else { return .failure(.full) }
-        guard let timeout else { return await suspendPut(item) }
-        return await withTimeout(timeout, reporting: .full) { await self.suspendPut(item) }
+        let started = lane != nil ? MonotonicDeadline.nanosecondsNow() : 0
+        if spinPut(item, started: started) { return .success(()) }
+        let result: Result<Void, QueueError>
+        if let timeout {
+            result = await withTimeout(timeout, reporting: .full) { await self.suspendPut(item) }
+        } else {
+            result = await suspendPut(item)
+        }
+        if case .success = result {
+            learnFromSleep(started: started, served: true, shared.putServedAt, shared.putSpin)
+        } else {
+            learnFromSleep(started: started, served: false, shared.putServedAt, shared.putSpin)
+        }
+        return result
     }
 
     @inlinable func suspendPut(_ item: Element) async -> Result<Void, QueueError> {
@@ -106,7 +109,7 @@ extension JanusQueue {
                 case .shutDown: return .failure(.shutDown)
                 case .full:
                     if Task.isCancelled { return .failure(.cancelled) }
-                    machine.putSuspended(.task(id: id, continuation, item))
+                    machine.putSuspended(.task(id: id, continuation, item), &wakeups)
                     return nil
                 }
             },
@@ -122,8 +125,10 @@ extension JanusQueue {
         let clock = ContinuousClock()
         let deadline: ContinuousClock.Instant? =
             if case .until(let timeout?) = wait { clock.now.advanced(by: timeout) } else { nil }
-        var done = 0
-        for item in items {
+        // A contiguous batch goes in through the lock-free path as far as it can; the rest, and
+        // any other sequence, item by item.
+        var done = items.withContiguousStorageIfAvailable { fastPut(contentsOf: $0) } ?? 0
+        for item in items.dropFirst(done) {
             var itemWait = wait
             if let deadline {
                 let left = deadline - clock.now
@@ -136,7 +141,7 @@ extension JanusQueue {
     }
 
     @inlinable package func taskJoin(_ wait: TaskWait) async -> Result<Void, QueueError> {
-        if withState({ $0.joinIsDone() }) { return .success(()) }
+        if shared.unfinishedTasks(lane) == 0 { return .success(()) }  // atomics, no lock
         guard case .until(let timeout) = wait else { return .failure(.timedOut) }
         guard let timeout else { return await suspendJoin() }
         return await withTimeout(timeout, reporting: .timedOut) { await self.suspendJoin() }
@@ -144,10 +149,10 @@ extension JanusQueue {
 
     @inlinable func suspendJoin() async -> Result<Void, QueueError> {
         await self.suspend(
-            decide: { machine, _, id, continuation in
-                if machine.joinIsDone() { return .success(()) }
+            decide: { machine, wakeups, id, continuation in
+                if machine.unfinishedTasks == 0 { return .success(()) }
                 if Task.isCancelled { return .failure(.cancelled) }
-                machine.joinSuspended(.task(id: id, continuation))
+                machine.joinSuspended(.task(id: id, continuation), &wakeups)
                 return nil
             },
             withdraw: { machine, wakeups, id in machine.joinWithdrawn(id: id, &wakeups) })
@@ -205,16 +210,16 @@ extension JanusQueue {
                 var wakeups = Wakeups<Element>()
                 lock.lock()
                 let answer = decide(&state.pointee, &wakeups, id, continuation)
-                lock.unlock()
-                wakeups.run()
+                unlock()
+                run(wakeups)
                 if let answer { continuation.resume(returning: answer) }
             }
         } onCancel: {
             var wakeups = Wakeups<Element>()
             lock.lock()
             let continuation = withdraw(&state.pointee, &wakeups, id)
-            lock.unlock()
-            wakeups.run()
+            unlock()
+            run(wakeups)
             continuation?.resume(returning: .failure(.cancelled))
         }
     }

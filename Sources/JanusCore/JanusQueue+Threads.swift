@@ -1,44 +1,52 @@
+import Synchronization
+
 /// The blocking operations behind ``SyncFace`` (and the C library), as `Result`s.
 ///
-/// Each one decides under the lock; if it must wait, it enqueues the thread's slot, releases
-/// the lock and parks. A thread that wakes by its own deadline takes itself out of the list
-/// unless somebody already chose it, in which case it waits for that wakeup (it is imminent).
+/// Each one first tries the lock-free path (`FastPath.swift`). Failing that it decides under the
+/// lock; if it must wait, it spins for a while if that has been paying off, then enqueues the
+/// thread's slot, releases the lock and parks. A thread that wakes by its own deadline takes
+/// itself out of the list unless somebody already chose it, in which case it waits for that
+/// wakeup (it is imminent).
 extension JanusQueue {
-    /// `markingDone`: `taskDone` calls owed for items the caller already took and processed,
-    /// settled in the same lock acquisition (see `taskGet`). A consumer loop also uses this,
-    /// with `.noWait`, as its fast path: a plain call, where an async one costs a frame and
-    /// executor checks per item.
-    @inlinable package func threadGet(_ wait: ThreadWait, markingDone done: Int = 0) -> Result<Element, QueueError> {
+    @inlinable package func threadGet(_ wait: ThreadWait) -> Result<Element, QueueError> {
+        if let item = fastGet() { return .success(item) }
+        return threadGetSlow(wait)
+    }
+
+    @inlinable func threadGetSlow(_ wait: ThreadWait) -> Result<Element, QueueError> {
+        var started = 0
+        if case .until = wait, lane != nil {
+            started = MonotonicDeadline.nanosecondsNow()
+            if let item = spinGet(started: started) { return .success(item) }
+        }
         var wakeups = Wakeups<Element>()
         lock.lock()
-        if done > 0 { state.pointee.tasksDone(done, &wakeups) }
         switch state.pointee.get(&wakeups) {
         case .item(let item):
-            lock.unlock()
-            wakeups.run()
+            unlock()
+            run(wakeups)
             return .success(item)
         case .shutDown:
-            lock.unlock()
-            wakeups.run()
+            unlock()
+            run(wakeups)
             return .failure(.shutDown)
         case .empty:
             guard case .until(let deadline) = wait else {
-                lock.unlock()
-                wakeups.run()
+                unlock()
+                run(wakeups)
                 return .failure(.empty)
             }
-            if !wakeups.isEmpty {
-                // The settled task_done released joiners: wake them before this thread parks.
-                lock.unlock()
-                wakeups.run()
-                return threadGet(wait)
-            }
             let outcome = parkThread(
-                initial: Result<Element, QueueError>?.none, deadline: deadline,
-                spinning: state.pointee.hasNoGetters,
-                enqueue: { $0.getSuspended(.thread($1)) },
+                initial: Result<Element, QueueError>?.none, deadline: deadline, pending: wakeups,
+                enqueue: { $0.getSuspended(.thread($1), &$2) },
                 withdraw: { $0.getWithdrawn(parker: $1, &$2) })
-            return outcome.map { $0! } ?? .failure(.empty)
+            let result = outcome.map { $0! } ?? .failure(.empty)
+            if case .success = result {
+                learnFromSleep(started: started, served: true, shared.getServedAt, shared.getSpin)
+            } else {
+                learnFromSleep(started: started, served: false, shared.getServedAt, shared.getSpin)
+            }
+            return result
         }
     }
 
@@ -48,14 +56,8 @@ extension JanusQueue {
         -> Result<Int, QueueError>
     {
         guard buffer.count > 0 else { return .success(0) }
-        var wakeups = Wakeups<Element>()
-        lock.lock()
-        let taken = state.pointee.getMany(into: buffer, &wakeups)
-        let isShutdown = state.pointee.isShutdown
-        lock.unlock()
-        wakeups.run()
+        let taken = takeMore(into: buffer)
         if taken > 0 { return .success(taken) }
-        if isShutdown { return .failure(.shutDown) }
         switch threadGet(wait) {
         case .failure(let error):
             return .failure(error)
@@ -79,39 +81,60 @@ extension JanusQueue {
         }
     }
 
-    /// Takes what is there, up to `buffer.count`, without waiting.
+    /// Takes what is there, up to `buffer.count`, without waiting: lock-free while nobody waits.
     @inlinable package func takeMore(into buffer: UnsafeMutableBufferPointer<Element>) -> Int {
         guard buffer.count > 0 else { return 0 }
+        var taken = fastGet(into: buffer)
+        if taken == buffer.count || (lane != nil && taken > 0) { return taken }
+        // Empty, or somebody waits (a FIFO get must come in), or the locked buffer.
         var wakeups = Wakeups<Element>()
         lock.lock()
-        let taken = state.pointee.getMany(into: buffer, &wakeups)
-        lock.unlock()
-        wakeups.run()
+        taken += state.pointee.getMany(
+            into: UnsafeMutableBufferPointer(rebasing: buffer[taken...]), &wakeups)
+        unlock()
+        run(wakeups)
         return taken
     }
 
     @inlinable package func threadPut(_ item: Element, _ wait: ThreadWait) -> Result<Void, QueueError> {
+        if fastPut(item) { return .success(()) }
+        return threadPutSlow(item, wait)
+    }
+
+    @inlinable func threadPutSlow(_ item: Element, _ wait: ThreadWait) -> Result<Void, QueueError> {
+        var started = 0
+        if case .until = wait, lane != nil {
+            started = MonotonicDeadline.nanosecondsNow()
+            if spinPut(item, started: started) { return .success(()) }
+        }
         var wakeups = Wakeups<Element>()
         lock.lock()
         switch state.pointee.put(item, &wakeups) {
         case .inserted:
-            lock.unlock()
-            wakeups.run()
+            unlock()
+            run(wakeups)
             return .success(())
         case .shutDown:
-            lock.unlock()
+            unlock()
+            run(wakeups)
             return .failure(.shutDown)
         case .full:
             guard case .until(let deadline) = wait else {
-                lock.unlock()
+                unlock()
+                run(wakeups)
                 return .failure(.full)
             }
             let outcome = parkThread(
-                initial: PendingPut(item: item, outcome: nil), deadline: deadline,
-                spinning: state.pointee.hasNoPutters,
-                enqueue: { $0.putSuspended(.thread($1)) },
+                initial: PendingPut(item: item, outcome: nil), deadline: deadline, pending: wakeups,
+                enqueue: { $0.putSuspended(.thread($1), &$2) },
                 withdraw: { $0.putWithdrawn(parker: $1, &$2) })
-            return outcome.map { $0.outcome! } ?? .failure(.full)
+            let result = outcome.map { $0.outcome! } ?? .failure(.full)
+            if case .success = result {
+                learnFromSleep(started: started, served: true, shared.putServedAt, shared.putSpin)
+            } else {
+                learnFromSleep(started: started, served: false, shared.putServedAt, shared.putSpin)
+            }
+            return result
         }
     }
 
@@ -121,6 +144,8 @@ extension JanusQueue {
     ) {
         var done = 0
         while done < items.count {
+            done += fastPut(contentsOf: UnsafeBufferPointer(rebasing: items[done...]))
+            if done == items.count { break }
             var wakeups = Wakeups<Element>()
             lock.lock()
             var blocked = false
@@ -130,8 +155,8 @@ extension JanusQueue {
                 case .full, .shutDown: blocked = true
                 }
             }
-            lock.unlock()
-            wakeups.run()
+            unlock()
+            run(wakeups)
             guard blocked else { break }
             // The next item waits like a single put; the lock is taken again there, so a
             // shutdown or a free slot in between is seen.
@@ -144,18 +169,12 @@ extension JanusQueue {
     }
 
     @inlinable package func threadJoin(_ wait: ThreadWait) -> Result<Void, QueueError> {
+        if shared.unfinishedTasks(lane) == 0 { return .success(()) }  // atomics, no lock
+        guard case .until(let deadline) = wait else { return .failure(.timedOut) }
         lock.lock()
-        if state.pointee.joinIsDone() {
-            lock.unlock()
-            return .success(())
-        }
-        guard case .until(let deadline) = wait else {
-            lock.unlock()
-            return .failure(.timedOut)
-        }
         let outcome = parkThread(
-            initial: Result<Void, QueueError>?.none, deadline: deadline,
-            enqueue: { $0.joinSuspended(.thread($1)) },
+            initial: Result<Void, QueueError>?.none, deadline: deadline, pending: Wakeups(),
+            enqueue: { $0.joinSuspended(.thread($1), &$2) },
             withdraw: { $0.joinWithdrawn(parker: $1, &$2) })
         return outcome.map { $0! } ?? .failure(.timedOut)
     }
@@ -164,61 +183,55 @@ extension JanusQueue {
         lock.lock()
         switch state.pointee.waitClosed() {
         case .misuse:
-            lock.unlock()
+            unlock()
             return .failure(.misuse)
         case .closed:
-            lock.unlock()
+            unlock()
             return .success(())
         case .wait:
             guard case .until(let deadline) = wait else {
-                lock.unlock()
+                unlock()
                 return .failure(.timedOut)
             }
             let outcome = parkThread(
-                initial: Result<Void, QueueError>?.none, deadline: deadline,
-                enqueue: { $0.waitClosedSuspended(.thread($1)) },
+                initial: Result<Void, QueueError>?.none, deadline: deadline, pending: Wakeups(),
+                enqueue: { machine, slot, _ in machine.waitClosedSuspended(.thread(slot)) },
                 withdraw: { machine, parker, _ in machine.waitClosedWithdrawn(parker: parker) })
             return outcome.map { $0! } ?? .failure(.timedOut)
         }
     }
 
-    /// Never waits, so it serves both faces.
-    @inlinable package func markTaskDone() -> Result<Void, QueueError> {
-        var wakeups = Wakeups<Element>()
-        lock.lock()
-        let result = state.pointee.taskDone(&wakeups)
-        lock.unlock()
-        wakeups.run()
-        return result
-    }
-
     /// Parks the calling thread in a list. Called with the lock held; returns with it released.
     ///
-    /// `enqueue` puts the thread's slot (holding `initial`) in a waiter list; `withdraw` takes it
+    /// `enqueue` puts the thread's slot (holding `initial`) in a waiter list, and may serve it at
+    /// once (the look again of the handshake) through the wakeups it appends; `withdraw` takes it
     /// out again after the deadline passed, returning false if the thread was already chosen.
+    /// `pending`: effects of the event that decided to wait, run after unlocking like the rest.
     /// Returns the slot's final value, or nil when the thread withdrew at its deadline.
     @inlinable func parkThread<Value>(
-        initial: Value, deadline: MonotonicDeadline?, spinning: Bool = false,
-        enqueue: (inout QueueStateMachine<Element>, ThreadSlot<Value>) -> Void,
+        initial: Value, deadline: MonotonicDeadline?, pending: consuming Wakeups<Element>,
+        enqueue: (inout QueueStateMachine<Element>, ThreadSlot<Value>, inout Wakeups<Element>) -> Void,
         withdraw: (inout QueueStateMachine<Element>, ThreadParker, inout Wakeups<Element>) -> Bool
     ) -> Value? {
         // The C library calls in without a retain of its own (janus.h: a queue may be freed while
         // threads are blocked in it); a parked thread holds the queue until it has left.
         let keepAlive = Unmanaged.passRetained(self)
         defer { keepAlive.release() }
+        var wakeups = pending
         return withUnsafeTemporaryAllocation(of: Value.self, capacity: 1) { storage in
             let value = storage.baseAddress!
             value.initialize(to: initial)
             defer { value.deinitialize(count: 1) }
             return ThreadParker.withParker { parker -> Value? in
-                enqueue(&state.pointee, ThreadSlot(parker: parker, value: value))
-                lock.unlock()
-                if !parker.park(until: deadline, spinning: spinning) {
+                enqueue(&state.pointee, ThreadSlot(parker: parker, value: value), &wakeups)
+                unlock()
+                run(wakeups)
+                if !parker.park(until: deadline) {
                     var wakeups = Wakeups<Element>()
                     lock.lock()
                     let withdrew = withdraw(&state.pointee, parker, &wakeups)
-                    lock.unlock()
-                    wakeups.run()
+                    unlock()
+                    run(wakeups)
                     if withdrew { return nil }
                     // Chosen just as the deadline passed: the wakeup is on its way, and the
                     // slot must stay alive until it has been delivered.
@@ -227,5 +240,20 @@ extension JanusQueue {
                 return value.pointee
             }
         }
+    }
+
+    /// Carries out the effects of an event after unlocking, noting first when a sleeping waiter
+    /// was served (for `SpinPolicy`).
+    @inline(__always)
+    @inlinable func run(_ wakeups: consuming Wakeups<Element>) {
+        if wakeups.servedGetter || wakeups.servedPutter { noteServed(wakeups.servedGetter, wakeups.servedPutter) }
+        wakeups.run()
+    }
+
+    @inline(never)
+    @inlinable func noteServed(_ getter: Bool, _ putter: Bool) {
+        let now = MonotonicDeadline.nanosecondsNow()
+        if getter { shared.getServedAt.pointee.store(now, ordering: .relaxed) }
+        if putter { shared.putServedAt.pointee.store(now, ordering: .relaxed) }
     }
 }

@@ -12,14 +12,23 @@ import Synchronization
 /// for try await item in queue.async { print(item); try queue.async.taskDone() }
 /// ```
 ///
-/// The queue keeps one lock and one state machine (`QueueStateMachine`); it decides under
-/// the lock and wakes threads and resumes tasks after releasing it.
+/// The queue keeps one lock and one state machine (`QueueStateMachine`) for every decision that
+/// involves a waiter; it decides under the lock and wakes threads and resumes tasks after
+/// releasing it. A FIFO queue's puts and gets skip the lock while nobody waits
+/// (`FastPath.swift`).
 public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: `state` is read and written only with `lock` held (every access is
     // inside lock()/unlock() in this file and its extensions), `lock` itself is a pthread mutex
-    // made for cross-thread use, and the remaining stored properties are immutable.
+    // made for cross-thread use, `lane` and `shared` are lock-free structures whose every word
+    // is an atomic or is handed between threads by one (BoundedLane, UnboundedLane,
+    // SharedState), and the remaining stored properties are immutable.
     @usableFromInline let lock: QueueLock
     @usableFromInline let state: UnsafeMutablePointer<QueueStateMachine<Element>>
+    /// FIFO queues up to `Lane.boundedLimit`: the items, which the lock-free paths move while
+    /// nobody waits (`FastPath.swift`). Nil for the others, whose items the state machine keeps.
+    @usableFromInline let lane: Lane<Element>?
+    /// What the lock-free paths read and count outside the lock.
+    @usableFromInline let shared: SharedState
     /// Ids for waiting tasks, so that cancellation can find its own waiter.
     @usableFromInline let nextTaskID = Atomic<UInt64>(1)
     /// The `maxsize` given at init, as given: the C library reports a `size_t` limit above
@@ -46,8 +55,11 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     ) {
         requestedMaxsize = maxsize
         lock = QueueLock()
+        shared = SharedState()
+        lane = ordering.kind == .fifo ? Lane.make(maxsize: maxsize) : nil
         state = .allocate(capacity: 1)
-        state.initialize(to: QueueStateMachine(ordering: ordering, maxsize: maxsize))
+        state.initialize(
+            to: QueueStateMachine(ordering: ordering, maxsize: maxsize, lane: lane, shared: shared))
         self.onDiscard = onDiscard
     }
 
@@ -56,6 +68,7 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
         let left = state.pointee.release()
         state.deinitialize(count: 1)
         state.deallocate()
+        shared.deallocate()
         lock.destroy()
         if let onDiscard { for item in left { onDiscard(item) } }
     }
@@ -69,23 +82,33 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     // MARK: Snapshots
 
     /// The number of queued items (janus `qsize`). A snapshot: it may change at once.
-    @inlinable public var count: Int { withState { $0.count } }
+    @inlinable public var count: Int { lane?.count ?? withState { $0.count } }
     /// True when no item is queued.
-    @inlinable public var isEmpty: Bool { withState { $0.count == 0 } }
+    @inlinable public var isEmpty: Bool { count == 0 }
     /// True when `0 < maxsize <= count`.
-    @inlinable public var isFull: Bool { withState { $0.isFull } }
+    @inlinable public var isFull: Bool {
+        let limit = maxsize
+        return limit > 0 && count >= limit
+    }
     /// The most items the queue holds; 0 means unbounded.
-    @inlinable public var maxsize: Int { state.pointee.maxsize }  // immutable after init
+    @inlinable public var maxsize: Int { Swift.max(0, requestedMaxsize) }
     /// Items put and not yet marked done with `taskDone`.
-    @inlinable public var unfinishedTasks: Int { withState { $0.unfinishedTasks } }
+    @inlinable public var unfinishedTasks: Int { shared.unfinishedTasks(lane) }
     /// True once `shutdown` or `close` has been called.
-    @inlinable public var isShutdown: Bool { withState { $0.isShutdown } }
+    @inlinable public var isShutdown: Bool {
+        shared.flags.pointee.load(ordering: .acquiring) & QueueFlags.shutDown != 0
+    }
     /// Shut down and no caller still inside a waiting call (janus `closed`).
     @inlinable public var isClosed: Bool { withState { $0.isClosed } }
 
     /// How many callers wait in each list right now. For tests (a "did suspend" gate) and
     /// diagnostics; like every snapshot it may change at once.
     @inlinable package var waiting: WaitingCounts { withState { $0.waiting } }
+
+    /// The slots allocated for items right now (lane, ring or heap), for the tests of SPEC §4.5.
+    @inlinable package var storageSlots: Int {
+        withState { $0.items.storageSlots } + (lane?.storageSlots ?? 0)
+    }
 
     // MARK: Shutdown
 
@@ -95,8 +118,8 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
         var wakeups = Wakeups<Element>()
         lock.lock()
         let discarded = state.pointee.abandon(&wakeups)
-        lock.unlock()
-        wakeups.run()
+        unlock()
+        run(wakeups)
         if let onDiscard { for item in discarded { onDiscard(item) } }
     }
 
@@ -110,8 +133,8 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
         var wakeups = Wakeups<Element>()
         lock.lock()
         let discarded = state.pointee.shutdown(immediate: immediate, &wakeups)
-        lock.unlock()
-        wakeups.run()
+        unlock()
+        run(wakeups)
         if let onDiscard { for item in discarded { onDiscard(item) } }
     }
 
@@ -124,7 +147,15 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     @inline(__always)
     @inlinable func withState<R>(_ body: (inout QueueStateMachine<Element>) -> R) -> R {
         lock.lock()
-        defer { lock.unlock() }
+        defer { unlock() }
         return body(&state.pointee)
+    }
+
+    /// Releases the lock after publishing what the lock-free paths must know (every unlock in the
+    /// queue goes through here).
+    @inline(__always)
+    @inlinable func unlock() {
+        state.pointee.publishFlags()
+        lock.unlock()
     }
 }

@@ -1,26 +1,42 @@
-/// The state of a queue and every decision about it, shared by both faces.
+import Synchronization
+
+/// The state of a queue and every decision that involves a waiter, shared by both faces.
 ///
-/// Pure: no locks, no resumes, no clocks. Each event is a `mutating func` called with the
-/// queue lock held; its effects on waiters are appended to a `Wakeups` that the caller runs
-/// after unlocking.
+/// Each event is a `mutating func` called with the queue lock held; its effects on waiters are
+/// appended to a `Wakeups` that the caller runs after unlocking. No clocks, no resumes, no
+/// waiting of its own.
 ///
-/// States: active or shut down (`isShutdown`), with items and four waiter lists.
-/// Invariants (checked in debug builds):
+/// Items live in one of two places. LIFO, priority and FIFO queues above `Lane.boundedLimit`
+/// keep them in `items`, touched only here, under the lock. Other FIFO queues keep them in a
+/// lock-free `lane` that puts and gets also use without the lock while nobody waits
+/// (`FastPath.swift`); the machine then sees the lane change between two events, and every
+/// event starts by settling what changed (`settle`): items that reached the lane while getters
+/// wait go to those getters, room that appeared while putters wait goes to those putters, a
+/// count of unfinished tasks that reached zero releases the joiners. What the lock-free paths
+/// need to know is published in `SharedState.flags` (`publishFlags`, before every unlock).
+///
+/// Invariants (between events; the lock-free paths may break the first two for the few
+/// instructions before they come in to settle, see `FastPath.swift`):
 /// - getters wait only while there are no items: a put hands its item straight to the first
 ///   getter, so a waiting getter is never passed over;
 /// - putters wait only while the queue is full: a get admits the first putter's item at once;
-/// - after shutdown no getter or putter waits (all were woken with `.shutDown`).
+/// - after shutdown no getter or putter waits (all were woken with `.shutDown`);
+/// - a list is non-empty exactly when its bit is set in the published flags.
 ///
 /// Transitions:
 /// | event            | active                                        | shut down                  |
 /// |------------------|-----------------------------------------------|----------------------------|
+/// | settle           | lane items to waiting getters, room to waiting putters, joiners at 0 | getters only |
 /// | put              | to first getter, else insert, else full/wait  | `.shutDown`                |
 /// | get              | take (and admit first putter), else empty/wait| take remaining, else `.shutDown` |
-/// | taskDone         | count - 1; at 0 release joiners               | same                       |
-/// | join             | done at 0, else wait                          | same                       |
-/// | shutdown         | wake all getters/putters with `.shutDown`; immediate: discard items | idempotent |
+/// | put/getSuspended | enqueue, publish the flag, settle (the look again of the handshake) | —  |
+/// | join             | done at 0, else enqueue, publish, settle      | same                       |
+/// | shutdown         | close the lane; wake all getters/putters with `.shutDown`; immediate: discard items | idempotent |
 /// | waitClosed       | `.misuse`                                     | done when closed, else wait|
 /// | cancel / timeout | the waiter is removed if still listed; else it was served first | same  |
+///
+/// `taskDone` is not an event here: it counts in `SharedState.done` without the lock and comes
+/// in only when a join may have been released (`FastPath.swift`).
 /// A snapshot of the waiter lists (see ``JanusQueue/waiting``).
 @usableFromInline
 package struct WaitingCounts: Equatable, Sendable {
@@ -39,29 +55,31 @@ package struct WaitingCounts: Equatable, Sendable {
 
 @usableFromInline
 struct QueueStateMachine<Element> {
+    /// The locked storage (see the type's comment); empty and unused when there is a lane.
     @usableFromInline var items: ItemBuffer<Element>
+    @usableFromInline let lane: Lane<Element>?
+    @usableFromInline let shared: SharedState
     /// 0 means unbounded.
     @usableFromInline let maxsize: Int
-    @usableFromInline var unfinishedTasks = 0
     @usableFromInline var isShutdown = false
+    /// The flags as last stored in `shared.flags`.
+    @usableFromInline var published = 0
     @usableFromInline var getters = Ring<GetWaiter<Element>>()
     @usableFromInline var putters = Ring<PutWaiter<Element>>()
     @usableFromInline var joiners = Ring<SignalWaiter>()
     @usableFromInline var closers = Ring<SignalWaiter>()
 
-    @inlinable init(ordering: QueueOrdering<Element>, maxsize: Int) {
+    @inlinable init(ordering: QueueOrdering<Element>, maxsize: Int, lane: Lane<Element>?, shared: SharedState) {
         items = ItemBuffer(ordering)
         self.maxsize = Swift.max(0, maxsize)
+        self.lane = lane
+        self.shared = shared
     }
 
-    @inlinable var count: Int { items.count }
-    @inlinable var isFull: Bool { maxsize > 0 && items.count >= maxsize }
+    @inlinable var count: Int { lane?.count ?? items.count }
+    @inlinable var isFull: Bool { maxsize > 0 && count >= maxsize }
     /// Shut down, and no caller still inside a waiting call (SPEC §2 `closed`).
     @inlinable var isClosed: Bool { isShutdown && getters.isEmpty && putters.isEmpty && joiners.isEmpty }
-
-    /// True when a new waiter would be alone in its list (see `ThreadParker.park`).
-    @inlinable var hasNoGetters: Bool { getters.isEmpty }
-    @inlinable var hasNoPutters: Bool { putters.isEmpty }
 
     /// How many callers wait in each list: a hook for tests that must know a waiter is parked
     /// or suspended before they act, instead of sleeping.
@@ -69,15 +87,105 @@ struct QueueStateMachine<Element> {
         WaitingCounts(getters: getters.count, putters: putters.count, joiners: joiners.count, closers: closers.count)
     }
 
+    @inlinable var totalPuts: Int { shared.totalPuts(lane) }
+    @inlinable var unfinishedTasks: Int { shared.unfinishedTasks(lane) }
+
     /// Frees all storage; only the queue's deinit calls this. Returns the items still queued.
     @inlinable mutating func release() -> [Element] {
-        let left = items.removeAll()
+        var left = items.removeAll()
+        if let lane {
+            left += lane.drain()
+            lane.deallocate()
+        }
         items.release()
         getters.release()
         putters.release()
         joiners.release()
         closers.release()
         return left
+    }
+
+    /// Stores what the lock-free paths must know, if it changed. Called before every unlock, and
+    /// inside the `...Suspended` events between enqueueing and looking again (the handshake of
+    /// `FastPath.swift`). A sequentially consistent store: it pairs with the lanes'
+    /// sequentially consistent index operations and loads.
+    @inlinable mutating func publishFlags() {
+        var flags = 0
+        if !getters.isEmpty { flags |= QueueFlags.getters }
+        if !putters.isEmpty { flags |= QueueFlags.putters }
+        if !joiners.isEmpty { flags |= QueueFlags.joiners }
+        if isShutdown { flags |= QueueFlags.shutDown }
+        if flags != published {
+            shared.flags.pointee.store(flags, ordering: .sequentiallyConsistent)
+            published = flags
+        }
+    }
+
+    // MARK: storage
+
+    /// The next item in the queue's ordering, or nil when there is none.
+    @inlinable mutating func take() -> Element? {
+        if let lane { return lane.pop() }
+        return items.isEmpty ? nil : items.remove()
+    }
+
+    /// Inserts `item` if there is room. Only while not shut down (the lane is closed then).
+    @inlinable mutating func offer(_ item: Element) -> Bool {
+        if let lane { return lane.push(item) == .pushed }
+        if isFull { return false }
+        items.insert(item)
+        shared.lockedPuts.pointee.wrappingAdd(1, ordering: .relaxed)
+        return true
+    }
+
+    // MARK: settle
+
+    /// Brings the waiter lists up to date with what the lock-free paths did since the last event.
+    /// Serving getters makes room and admitting putters makes items, so the two alternate until
+    /// neither can go on (a putter admitted while a getter registers must reach that getter).
+    @inlinable mutating func settle(_ wakeups: inout Wakeups<Element>) {
+        while true {
+            settleGetters(&wakeups)
+            if isShutdown || putters.isEmpty || settlePutters(&wakeups) == 0 || getters.isEmpty { break }
+        }
+        settleJoiners(&wakeups)
+    }
+
+    /// Items that are there go to the waiting getters, first come first served.
+    @inlinable mutating func settleGetters(_ wakeups: inout Wakeups<Element>) {
+        while !getters.isEmpty, let item = take() {
+            serve(getters.removeFirst(), .success(item), &wakeups)
+            wakeups.servedGetter = true
+        }
+    }
+
+    /// Room that is there goes to the waiting putters, first come first served. Returns how many
+    /// were admitted.
+    @discardableResult
+    @inlinable mutating func settlePutters(_ wakeups: inout Wakeups<Element>) -> Int {
+        var admitted = 0
+        while !putters.isEmpty {
+            switch putters[0] {
+            case .task(_, let continuation, let item):
+                guard offer(item) else { return admitted }
+                _ = putters.removeFirst()
+                wakeups.append(.resume(continuation, .success(())))
+                wakeups.servedPutter = true
+            case .thread(let slot):
+                guard offer(slot.value.pointee.item.unsafelyUnwrapped) else { return admitted }
+                _ = putters.removeFirst()
+                slot.value.pointee.item = nil
+                slot.value.pointee.outcome = .success(())
+                wakeups.append(.unpark(slot.parker))
+                wakeups.servedPutter = true
+            }
+            admitted += 1
+        }
+        return admitted
+    }
+
+    @inlinable mutating func settleJoiners(_ wakeups: inout Wakeups<Element>) {
+        if !joiners.isEmpty && unfinishedTasks == 0 { releaseJoiners(&wakeups) }
     }
 
     // MARK: put
@@ -91,23 +199,28 @@ struct QueueStateMachine<Element> {
 
     /// A put that does not wait.
     @inlinable mutating func put(_ item: Element, _ wakeups: inout Wakeups<Element>) -> PutOutcome {
+        settle(&wakeups)
         if isShutdown { return .shutDown }
         if !getters.isEmpty {
-            assert(items.isEmpty, "a getter waited while items were queued")
-            unfinishedTasks += 1
+            // Getters wait only on an empty queue (settle just made sure): straight to the first.
+            shared.lockedPuts.pointee.wrappingAdd(1, ordering: .relaxed)
             serve(getters.removeFirst(), .success(item), &wakeups)
+            wakeups.servedGetter = true
             return .inserted
         }
-        if isFull { return .full }
-        items.insert(item)
-        unfinishedTasks += 1
-        return .inserted
+        if !putters.isEmpty { return .full }  // room goes to those who wait first
+        return offer(item) ? .inserted : .full
     }
 
-    /// The put found the queue full and the caller waits for room, first come first served.
-    @inlinable mutating func putSuspended(_ waiter: PutWaiter<Element>) {
-        assert(isFull && !isShutdown)
+    /// The put found the queue full and the caller waits for room, first come first served. The
+    /// waiter is listed first and the flag published, then room is looked for again: a get that
+    /// freed a slot without seeing the flag freed it before this look (see `FastPath.swift`).
+    /// The waiter may so be admitted at once, through `wakeups` like any other.
+    @inlinable mutating func putSuspended(_ waiter: PutWaiter<Element>, _ wakeups: inout Wakeups<Element>) {
+        assert(!isShutdown)
         putters.append(waiter)
+        publishFlags()
+        settle(&wakeups)
     }
 
     /// A waiting task put was cancelled or timed out. Returns nil when the putter had already
@@ -150,10 +263,13 @@ struct QueueStateMachine<Element> {
 
     /// A get that does not wait.
     @inlinable mutating func get(_ wakeups: inout Wakeups<Element>) -> GetOutcome {
-        if items.isEmpty { return isShutdown ? .shutDown : .empty }
-        let item = items.remove()
-        admitFirstPutter(&wakeups)
-        return .item(item)
+        settle(&wakeups)
+        // Getters still waiting after settling mean there is no item; they come first anyway.
+        if getters.isEmpty, let item = take() {
+            if !isShutdown && !putters.isEmpty { settle(&wakeups) }
+            return .item(item)
+        }
+        return isShutdown ? .shutDown : .empty
     }
 
     /// Takes up to `buffer.count` items without waiting, initializing the front of `buffer`.
@@ -163,19 +279,25 @@ struct QueueStateMachine<Element> {
     )
         -> Int
     {
+        settle(&wakeups)
+        guard getters.isEmpty else { return 0 }
         var taken = 0
-        while taken < buffer.count && !items.isEmpty {
-            (buffer.baseAddress! + taken).initialize(to: items.remove())
+        while taken < buffer.count, let item = take() {
+            (buffer.baseAddress! + taken).initialize(to: item)
             taken += 1
-            admitFirstPutter(&wakeups)
+            if !isShutdown && !putters.isEmpty { settle(&wakeups) }
         }
         return taken
     }
 
-    /// The get found the queue empty and the caller waits for an item.
-    @inlinable mutating func getSuspended(_ waiter: GetWaiter<Element>) {
-        assert(items.isEmpty && !isShutdown)
+    /// The get found the queue empty and the caller waits for an item: listed, flag published,
+    /// then items looked for again (the handshake of `FastPath.swift`); it may so be served at
+    /// once, through `wakeups`.
+    @inlinable mutating func getSuspended(_ waiter: GetWaiter<Element>, _ wakeups: inout Wakeups<Element>) {
+        assert(!isShutdown)
         getters.append(waiter)
+        publishFlags()
+        settle(&wakeups)
     }
 
     /// A waiting task get was cancelled or timed out. Nil when an item (or shutdown) reached it
@@ -205,28 +327,12 @@ struct QueueStateMachine<Element> {
         return true
     }
 
-    // MARK: task_done, join
+    // MARK: join
 
-    @inlinable mutating func taskDone(_ wakeups: inout Wakeups<Element>) -> Result<Void, QueueError> {
-        guard unfinishedTasks > 0 else { return .failure(.invalidArgument) }
-        unfinishedTasks -= 1
-        if unfinishedTasks == 0 { releaseJoiners(&wakeups) }
-        return .success(())
-    }
-
-    /// `count` task_done calls at once, for items the caller took and processed.
-    @inlinable mutating func tasksDone(_ count: Int, _ wakeups: inout Wakeups<Element>) {
-        guard count > 0, unfinishedTasks > 0 else { return }
-        unfinishedTasks -= Swift.min(count, unfinishedTasks)
-        if unfinishedTasks == 0 { releaseJoiners(&wakeups) }
-    }
-
-    /// True when there is nothing to wait for.
-    @inlinable func joinIsDone() -> Bool { unfinishedTasks == 0 }
-
-    @inlinable mutating func joinSuspended(_ waiter: SignalWaiter) {
-        assert(unfinishedTasks > 0)
+    @inlinable mutating func joinSuspended(_ waiter: SignalWaiter, _ wakeups: inout Wakeups<Element>) {
         joiners.append(waiter)
+        publishFlags()
+        settleJoiners(&wakeups)
     }
 
     @inlinable mutating func joinWithdrawn(id: UInt64, _ wakeups: inout Wakeups<Element>) -> SignalContinuation? {
@@ -247,16 +353,36 @@ struct QueueStateMachine<Element> {
     /// discards what is left. Returns the discarded items, to be destroyed with no lock held.
     @inlinable mutating func shutdown(immediate: Bool, _ wakeups: inout Wakeups<Element>) -> [Element] {
         isShutdown = true
+        // From here no put reserves a slot; puts already in flight finish, and `take` waits for
+        // them, so an item that a put has reserved is served, discarded or left for gets below,
+        // never stranded behind a getter woken with `.shutDown`.
+        lane?.close()
         var discarded: [Element] = []
-        if immediate && !items.isEmpty {
+        if immediate {
             discarded = items.removeAll()
-            unfinishedTasks = Swift.max(0, unfinishedTasks - discarded.count)
+            if let lane { discarded += lane.drain() }
+            if !discarded.isEmpty { discard(discarded.count) }
+        } else {
+            settleGetters(&wakeups)
         }
         while !getters.isEmpty { serve(getters.removeFirst(), .failure(.shutDown), &wakeups) }
         while !putters.isEmpty { refuse(putters.removeFirst(), .shutDown, &wakeups) }
-        if unfinishedTasks == 0 { releaseJoiners(&wakeups) }
+        settleJoiners(&wakeups)
         closeIfQuiet(&wakeups)
         return discarded
+    }
+
+    /// `count` items were discarded: they count as done, never beyond what was put (SPEC §3:
+    /// `unfinishedTasks` never below 0).
+    @inlinable func discard(_ count: Int) {
+        var done = shared.done.pointee.load(ordering: .relaxed)
+        while true {
+            let capped = Swift.min(done &+ count, Swift.max(done, totalPuts))
+            let (exchanged, current) = shared.done.pointee.compareExchange(
+                expected: done, desired: capped, ordering: .sequentiallyConsistent)
+            if exchanged { return }
+            done = current
+        }
     }
 
     /// The queue was freed (see `JanusQueue.abandon`): shut down immediately and end the joins.
@@ -293,20 +419,6 @@ struct QueueStateMachine<Element> {
     }
 
     // MARK: helpers
-
-    @inlinable mutating func admitFirstPutter(_ wakeups: inout Wakeups<Element>) {
-        guard !putters.isEmpty else { return }
-        switch putters.removeFirst() {
-        case .task(_, let continuation, let item):
-            items.insert(item)
-            wakeups.append(.resume(continuation, .success(())))
-        case .thread(let slot):
-            items.insert(slot.value.pointee.item.take()!)
-            slot.value.pointee.outcome = .success(())
-            wakeups.append(.unpark(slot.parker))
-        }
-        unfinishedTasks += 1
-    }
 
     @inlinable func serve(
         _ getter: GetWaiter<Element>, _ result: Result<Element, QueueError>, _ wakeups: inout Wakeups<Element>

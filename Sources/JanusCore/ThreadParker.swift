@@ -1,9 +1,8 @@
-import CJanusShims
 import Glibc
 import Synchronization
 
-/// Where one blocked thread waits: first spinning briefly, then asleep on a private mutex and
-/// monotonic condition variable, in memory owned by the waiting thread for one wait.
+/// Where one blocked thread waits: asleep on a private mutex and monotonic condition variable,
+/// in memory owned by the waiting thread for one wait.
 ///
 /// The queue decides under its own lock who is woken and writes the outcome there; the wakeup
 /// itself (`unpark`) happens after the queue lock is released. A waiter never leaves while a
@@ -11,7 +10,7 @@ import Synchronization
 /// waits for `unpark` even if its own deadline has passed. That is what makes the memory safe
 /// to live on the waiting thread's stack.
 ///
-/// States (one atomic word): `idle` → `notified` (woken while spinning: one atomic store, no
+/// States (one atomic word): `idle` → `notified` (woken before it slept: one atomic store, no
 /// syscall, and that store is the waker's last touch), or `idle` → `sleeping` (set under the
 /// mutex) → `notified` (set under the mutex with a signal; the waiter sees it only under the
 /// mutex, so the waker's unlock is its last touch). Once `sleeping`, the state is only ever read
@@ -26,10 +25,6 @@ struct ThreadParker: Equatable {
     @inlinable static var sleeping: Int { 1 }
     @inlinable static var notified: Int { 2 }
 
-    /// How long a waiter spins before it sleeps: about the cost of a sleep and wakeup pair, so
-    /// a hand-off that comes quickly (ping-pong, a busy producer) never pays for the syscalls.
-    @inlinable static var spinNanoseconds: Int { 20_000 }
-
     @inlinable static var condOffset: Int {
         roundUp(MemoryLayout<pthread_mutex_t>.stride, MemoryLayout<pthread_cond_t>.alignment)
     }
@@ -37,7 +32,7 @@ struct ThreadParker: Equatable {
         roundUp(condOffset + MemoryLayout<pthread_cond_t>.stride, MemoryLayout<Atomic<Int>>.alignment)
     }
     /// Whether the mutex and condition variable exist yet: they are made only when the waiter
-    /// is about to sleep, so a wait that ends while spinning costs no pthread set-up at all.
+    /// is about to sleep, so a wait that ends before it costs no pthread set-up at all.
     /// Read and written by the waiting thread alone.
     @inlinable static var preparedOffset: Int { stateOffset + MemoryLayout<Atomic<Int>>.stride }
     @inlinable static var byteCount: Int { preparedOffset + MemoryLayout<Bool>.stride }
@@ -108,10 +103,10 @@ struct ThreadParker: Equatable {
     }
 
     /// Waits until `unpark` or the deadline. Returns false only when the deadline passed first.
-    /// `spinning`: spin briefly first. Only the first waiter in a list does: with more waiters
-    /// than cores, spinners would starve the very thread that is to wake them.
-    @inlinable func park(until deadline: MonotonicDeadline?, spinning: Bool = false) -> Bool {
-        if spinning && spin() { return true }
+    /// (Spinning, where it pays, happens before the thread registers: see `SpinPolicy`.)
+    @inlinable func park(until deadline: MonotonicDeadline?) -> Bool {
+        // Woken before it got here (served while registering): no pthread set-up at all.
+        if state.pointee.load(ordering: .acquiring) == Self.notified { return true }
         prepareToSleep()
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -133,32 +128,9 @@ struct ThreadParker: Equatable {
         return true
     }
 
-    /// Spins while the state is `idle`; true if woken meanwhile.
-    @inlinable func spin() -> Bool {
-        var started: Int?
-        var round = 0
-        while true {
-            switch state.pointee.load(ordering: .acquiring) {
-            case Self.notified: return true
-            case Self.idle: break
-            default: return false  // slept before (a second park after a timeout): use the mutex
-            }
-            round &+= 1
-            if round & 63 == 0 {
-                let now = MonotonicDeadline.nanosecondsNow()
-                if let started {
-                    if now - started > Self.spinNanoseconds { return false }
-                } else {
-                    started = now
-                }
-            }
-            janus_cpu_relax()
-        }
-    }
-
     /// Wakes the parked thread. Called with no queue lock held, exactly once per chosen waiter.
     @inlinable func unpark() {
-        // Spinning (or not yet parked): one store wakes it, and nothing touches the parker after.
+        // Not asleep yet: one store wakes it, and nothing touches the parker after.
         if state.pointee.compareExchange(
             expected: Self.idle, desired: Self.notified, ordering: .acquiringAndReleasing
         ).exchanged {

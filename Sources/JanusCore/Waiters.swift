@@ -72,6 +72,9 @@ struct Wakeups<Element> {
     @usableFromInline var first: Wakeup<Element>?
     /// Nil until a second effect: even an empty array costs a retain and a release per event.
     @usableFromInline var rest: [Wakeup<Element>]? = nil
+    /// A listed getter or putter was served: the queue notes when (`SpinPolicy`), after unlocking.
+    @usableFromInline var servedGetter = false
+    @usableFromInline var servedPutter = false
 
     @inlinable init() {}
 

@@ -1,14 +1,6 @@
+import JanusCore
 import Synchronization
 import Testing
-
-// The memory tests look inside the queue, which needs a JanusCore compiled for testing: debug
-// builds are, release builds (`swift test -c release`) are not, and there the memory tests
-// check behaviour only.
-#if DEBUG
-    @testable import JanusCore
-#else
-    import JanusCore
-#endif
 
 /// SPEC §4.1 and §4.5: every item is released exactly once, whatever path it takes out of the
 /// queue, and storage follows the load.
@@ -238,29 +230,27 @@ struct LifetimeTests {
     @Test("storage grows with a burst and is given back when it drains", .heavy, arguments: Kind.allCases)
     func memoryFollowsLoad(kind: Kind) async throws {
         let queue = kind.makeQueue()
-        let idle = try Self.slots(queue)
+        let idle = queue.storageSlots
         // The burst runs on a thread of its own (batch calls block) and in batches, which take
         // the same storage paths as single calls with fewer lock round trips (it matters under
         // ThreadSanitizer).
         let burst = 100_000
         let (drainedAll, peak, drained) = try await onThread { () -> (Bool, Int?, Int?) in
             do { try queue.sync.putMany(Array(0..<burst)) } catch { return (false, nil, nil) }
-            let peak = Self.itemStorageCapacity(queue)
+            let peak = queue.storageSlots
             var taken = 0
             while let batch = try? queue.sync.getMany(max: 1000, timeout: .zero) { taken += batch.count }
-            return (taken == burst, peak, Self.itemStorageCapacity(queue))
+            return (taken == burst, peak, queue.storageSlots)
         }
         #expect(drainedAll)
-        if let idle {
-            let peakSlots = try #require(peak)
-            let drainedSlots = try #require(drained)
-            #expect(peakSlots >= burst)
-            // The queue may keep a working set (a few thousand slots) so that a swinging length
-            // does not reallocate, but not the burst: at most a sixteenth of the peak is kept.
-            #expect(
-                drainedSlots <= Swift.max(idle, peakSlots / 16),
-                "storage kept \(drainedSlots) slots after draining (peak \(peakSlots))")
-        }
+        let peakSlots = try #require(peak)
+        let drainedSlots = try #require(drained)
+        #expect(peakSlots >= burst)
+        // The queue may keep a working set (a few thousand slots) so that a swinging length
+        // does not reallocate, but not the burst: at most a sixteenth of the peak is kept.
+        #expect(
+            drainedSlots <= Swift.max(idle, peakSlots / 16),
+            "storage kept \(drainedSlots) slots after draining (peak \(peakSlots))")
         // The queue still works, in its ordering.
         for item in [3, 1, 2] { try queue.sync.putNowait(item) }
         #expect(queue.drainNowait() == kind.expectedOrder([3, 1, 2]))
@@ -272,10 +262,11 @@ struct LifetimeTests {
         let queue = kind.makeQueue()
         let filled = try await onThread { () -> Bool in (try? queue.sync.putMany(Array(0..<20_000))) != nil }
         #expect(filled)
-        if let full = try Self.slots(queue) { #expect(full >= 20_000) }
+        #expect(queue.storageSlots >= 20_000)
         queue.close()
         #expect(queue.count == 0)
-        if let left = try Self.slots(queue) { #expect(left <= 256, "storage kept \(left) slots after close") }
+        let left = queue.storageSlots
+        #expect(left <= 256, "storage kept \(left) slots after close")
     }
 
     @Test("steady streaming through a bounded queue keeps its storage small", .heavy)
@@ -292,64 +283,7 @@ struct LifetimeTests {
             next += 1
         }
         #expect(try await producer.value())
-        if let capacity = try Self.slots(queue) {
-            #expect(capacity <= 64, "a queue of at most 8 items kept \(capacity) slots")
-        }
+        let capacity = queue.storageSlots
+        #expect(capacity <= 64, "a queue of at most 8 items kept \(capacity) slots")
     }
-
-    // MARK: internals, read by reflection
-
-    /// The slots allocated for queued items. In a debug build it fails the test if the storage
-    /// cannot be found (its layout changed: update ``itemStorageCapacity(_:)``); in a release
-    /// build it is nil.
-    static func slots<E>(_ queue: JanusQueue<E>, sourceLocation: SourceLocation = #_sourceLocation) throws -> Int? {
-        #if DEBUG
-            let slots: Int = try #require(
-                itemStorageCapacity(queue), "the queue's item storage was not found by reflection",
-                sourceLocation: sourceLocation)
-            return slots
-        #else
-            return nil
-        #endif
-    }
-
-    /// The slots allocated for queued items (ring capacity plus heap capacity), or nil if the
-    /// storage layout changed so that this test helper no longer finds it (or in release builds).
-    static func itemStorageCapacity<E>(_ queue: JanusQueue<E>) -> Int? {
-        #if DEBUG
-            let items = queue.withState { $0.items }
-            var total = 0
-            var found = false
-            for child in Mirror(reflecting: items).children {
-                switch child.label {
-                case "ring":
-                    if let capacity = ringCapacity(child.value) {
-                        total += capacity
-                        found = true
-                    }
-                case "heap":
-                    if let heap = child.value as? any StorageCapacity {
-                        total += heap.storageCapacity
-                        found = true
-                    }
-                default: break
-                }
-            }
-            return found ? total : nil
-        #else
-            return nil
-        #endif
-    }
-
-    static func ringCapacity(_ ring: Any) -> Int? {
-        Mirror(reflecting: ring).children.first(where: { $0.label == "capacity" })?.value as? Int
-    }
-}
-
-protocol StorageCapacity {
-    var storageCapacity: Int { get }
-}
-
-extension ContiguousArray: StorageCapacity {
-    var storageCapacity: Int { capacity }
 }

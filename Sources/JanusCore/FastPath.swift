@@ -1,0 +1,191 @@
+import CJanusShims
+import Synchronization
+
+/// The lock-free path of a FIFO queue: puts and gets that find nobody waiting move their item
+/// through the `Lane` without the lock, and `taskDone` counts without it. Everything that
+/// involves a waiter stays in `QueueStateMachine`, under the lock; this file is the protocol
+/// between the two.
+///
+/// The protocol, for a put (a get is the mirror image: `getters` ↔ `putters`, "item" ↔ "room"):
+///
+/// | step | lock-free put                                  | a getter that registers (under the lock)        |
+/// |------|------------------------------------------------|-------------------------------------------------|
+/// | 1    | `flags` has `putters`? go to the lock (FCFS)   | the get found no item: list itself as a waiter  |
+/// | 2    | reserve a lane slot (CAS on `tail`, seq. cst.) | publish `getters` in `flags` (store, seq. cst.) |
+/// | 3    | write the item, publish the slot               | look in the lane again (`settleGetters`: loads of `tail`, seq. cst.) |
+/// | 4    | load `flags` (seq. cst.): `getters`? come in to settle: the item goes to the first getter | found one: served at once; else sleep |
+///
+/// Why no wakeup is lost: steps 2 and 4 of the put and 2 and 3 of the getter are sequentially
+/// consistent, so they fall in one total order. If the put's reservation comes before the
+/// getter's look, the look sees the slot reserved and takes the item, waiting the few
+/// instructions until it is published (`Backoff`). Otherwise the getter's flag store comes
+/// before the look, which comes before the reservation, which comes before the put's load of
+/// `flags`: the put sees `getters` and comes in, and `settle` hands the item over. Both may
+/// happen; then the second finds nothing to do. The same argument, with `head` and `putters`,
+/// covers a putter waiting for room and a lock-free get; and with `done` and `joiners`, a
+/// `join` and a lock-free `taskDone`. Weakly ordered CPUs are covered because the argument uses
+/// only the guarantees of sequentially consistent atomics, never the CPU's own ordering.
+///
+/// Why nothing is lost or taken twice: every item is in exactly one place, moved by one
+/// compare-and-swap (a lane slot claimed, a waiter removed from its list under the lock).
+///
+/// First come, first served: a waiter's place in the line is the moment it is listed. A
+/// lock-free get or put checks the flag before it acts (step 1) and otherwise goes to the lock,
+/// where `settle` serves the listed waiters first; one that read the flag before a waiter was
+/// listed started first and may finish first.
+///
+/// The invariants of `QueueStateMachine` ("a getter waits only while there are no items", "a
+/// putter only while the queue is full") hold between events except for the instructions
+/// between a lock-free operation's step 3 and its coming in at step 4.
+extension JanusQueue {
+    /// A put that needs no waiter: true when `item` went into the lane.
+    @inline(__always)
+    @inlinable package func fastPut(_ item: Element) -> Bool {
+        guard let lane else { return false }
+        // Relaxed: a stale "nobody waits" only lets this put go ahead of a putter that registered
+        // at the same moment (a tie); the lane's own checks keep the queue's bounds.
+        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.putters != 0 { return false }
+        guard lane.push(item) == .pushed else { return false }
+        if shared.flags.pointee.load(ordering: .sequentiallyConsistent) & QueueFlags.afterPut != 0 {
+            settleWaiters()
+        }
+        return true
+    }
+
+    /// A get that needs no waiter: the item at the lane's head, or nil.
+    @inline(__always)
+    @inlinable package func fastGet() -> Element? {
+        guard let lane else { return nil }
+        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getters != 0 { return nil }
+        guard let item = lane.pop() else { return nil }
+        if shared.flags.pointee.load(ordering: .sequentiallyConsistent) & QueueFlags.afterGet != 0 {
+            settleWaiters()
+        }
+        return item
+    }
+
+    /// A batch put that needs no waiter: puts a prefix of `items` into the lane and returns its
+    /// length (0 when somebody waits or there is no lane; short when the lane filled up).
+    @inlinable package func fastPut(contentsOf items: UnsafeBufferPointer<Element>) -> Int {
+        guard let lane, !items.isEmpty else { return 0 }
+        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.putters != 0 { return 0 }
+        let done = lane.push(contentsOf: items)
+        if done > 0
+            && shared.flags.pointee.load(ordering: .sequentiallyConsistent) & QueueFlags.afterPut != 0
+        {
+            settleWaiters()
+        }
+        return done
+    }
+
+    /// A batch get that needs no waiter: fills the front of `buffer` from the lane and returns
+    /// how many it took (0 when somebody waits, there is no lane or it is empty).
+    @inlinable package func fastGet(into buffer: UnsafeMutableBufferPointer<Element>) -> Int {
+        guard let lane, !buffer.isEmpty else { return 0 }
+        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getters != 0 { return 0 }
+        let taken = lane.pop(into: buffer)
+        if taken > 0
+            && shared.flags.pointee.load(ordering: .sequentiallyConsistent) & QueueFlags.afterGet != 0
+        {
+            settleWaiters()
+        }
+        return taken
+    }
+
+    /// Comes in after a lock-free step that a waiter may be waiting for.
+    @inline(never)
+    @inlinable func settleWaiters() {
+        var wakeups = Wakeups<Element>()
+        lock.lock()
+        state.pointee.settle(&wakeups)
+        unlock()
+        run(wakeups)
+    }
+
+    /// One `taskDone` (janus `task_done`), checked: never more than were put.
+    @inlinable package func markTaskDone() -> Result<Void, QueueError> {
+        let done = shared.done
+        var seen = done.pointee.load(ordering: .relaxed)
+        while true {
+            // Puts only grow, so one that counted it stays counted by the time of the swap.
+            if seen >= shared.totalPuts(lane) { return .failure(.invalidArgument) }
+            let (exchanged, current) = done.pointee.weakCompareExchange(
+                expected: seen, desired: seen &+ 1,
+                successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+            if exchanged { break }
+            seen = current
+        }
+        afterTasksDone()
+        return .success(())
+    }
+
+    /// `count` `taskDone` calls for items the caller took and processed itself (a consumer
+    /// loop): not checked, since they cannot be too many.
+    @inlinable package func markTasksDone(_ count: Int) {
+        guard count > 0 else { return }
+        shared.done.pointee.wrappingAdd(count, ordering: .sequentiallyConsistent)
+        afterTasksDone()
+    }
+
+    /// The join half of the handshake: `done` was added to (seq. cst.), now `flags` is loaded
+    /// (seq. cst.); a joiner publishes `joiners` and then reads `done`.
+    @inline(__always)
+    @inlinable func afterTasksDone() {
+        if shared.flags.pointee.load(ordering: .sequentiallyConsistent) & QueueFlags.joiners != 0 {
+            settleWaiters()
+        }
+    }
+
+    // MARK: spinning
+
+    /// Before a get registers as a waiter: looks for an item with the lock-free get for as long
+    /// as `SpinPolicy` has learned pays off here, and not at all once somebody waits (the line
+    /// is theirs). `started`: when the wait began, for the policy.
+    @inlinable func spinGet(started: Int) -> Element? {
+        guard lane != nil else { return nil }
+        let budget = shared.getSpin.pointee.load(ordering: .relaxed)
+        guard budget > 0, SpinPolicy.enter() else { return nil }
+        defer { SpinPolicy.leave() }
+        var round = 0
+        while shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getters == 0 {
+            if let item = fastGet() {
+                SpinPolicy.caught(after: MonotonicDeadline.nanosecondsNow() - started, shared.getSpin)
+                return item
+            }
+            round &+= 1
+            if round & 7 == 0 && MonotonicDeadline.nanosecondsNow() - started > budget { return nil }
+            for _ in 0..<4 { janus_cpu_relax() }
+        }
+        return nil
+    }
+
+    /// Before a put registers as a waiter: tries the lock-free put for as long as it pays off.
+    @inlinable func spinPut(_ item: Element, started: Int) -> Bool {
+        guard lane != nil else { return false }
+        let budget = shared.putSpin.pointee.load(ordering: .relaxed)
+        guard budget > 0, SpinPolicy.enter() else { return false }
+        defer { SpinPolicy.leave() }
+        var round = 0
+        while shared.flags.pointee.load(ordering: .relaxed) & (QueueFlags.putters | QueueFlags.shutDown) == 0 {
+            if fastPut(item) {
+                SpinPolicy.caught(after: MonotonicDeadline.nanosecondsNow() - started, shared.putSpin)
+                return true
+            }
+            round &+= 1
+            if round & 7 == 0 && MonotonicDeadline.nanosecondsNow() - started > budget { return false }
+            for _ in 0..<4 { janus_cpu_relax() }
+        }
+        return false
+    }
+
+    /// After a wait that slept: tells the policy when its hand-off came (`servedAt`, stamped by
+    /// the waker), or that it never did.
+    @inlinable func learnFromSleep(
+        started: Int, served: Bool, _ servedAt: UnsafeMutablePointer<Atomic<Int>>,
+        _ budget: UnsafeMutablePointer<Atomic<Int>>
+    ) {
+        guard lane != nil else { return }
+        let handOff = served ? servedAt.pointee.load(ordering: .relaxed) - started : nil
+        SpinPolicy.slept(handOffAfter: handOff.map { Swift.max(0, $0) }, budget)
+    }
+}

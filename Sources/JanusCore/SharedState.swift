@@ -1,0 +1,83 @@
+import Synchronization
+
+/// The words a queue's lock-free paths read and write outside the lock, each on a cache line of
+/// its own so that a put, a get and a `taskDone` running on three cores do not invalidate each
+/// other's lines.
+///
+/// - `flags`: what the state machine wants the lock-free paths to know (``QueueFlags``). Written
+///   only under the lock, by `QueueStateMachine.publishFlags`; read by every lock-free operation,
+///   so it stays in every core's cache while nobody waits.
+/// - `done`: `taskDone` calls so far, plus the items an immediate shutdown discarded.
+/// - `lockedPuts`: items that went in without the lane (a put handed straight to a waiting getter,
+///   or any put into the locked buffer). `unfinishedTasks` is `lockedPuts + lane.pushCount - done`.
+/// - `getSpin`, `putSpin`: how long a waiting get or put spins before it registers, and
+///   `getServedAt`, `putServedAt`: when a sleeping getter or putter was last served
+///   (``SpinPolicy``).
+@usableFromInline
+struct SharedState {
+    @usableFromInline let base: UnsafeMutableRawPointer
+
+    @inlinable static var lineSize: Int { 128 }
+    @inlinable static var words: Int { 7 }
+
+    @inlinable init() {
+        base = .allocate(byteCount: Self.lineSize * Self.words, alignment: Self.lineSize)
+        for index in 0..<Self.words { word(index).initialize(to: Atomic(0)) }
+        getSpin.pointee.store(SpinPolicy.initialNanoseconds, ordering: .relaxed)
+        putSpin.pointee.store(SpinPolicy.initialNanoseconds, ordering: .relaxed)
+    }
+
+    @inlinable func deallocate() {
+        for index in 0..<Self.words { word(index).deinitialize(count: 1) }
+        base.deallocate()
+    }
+
+    @inline(__always)
+    @inlinable func word(_ index: Int) -> UnsafeMutablePointer<Atomic<Int>> {
+        (base + index * Self.lineSize).assumingMemoryBound(to: Atomic<Int>.self)
+    }
+
+    @inlinable var flags: UnsafeMutablePointer<Atomic<Int>> { word(0) }
+    @inlinable var done: UnsafeMutablePointer<Atomic<Int>> { word(1) }
+    @inlinable var lockedPuts: UnsafeMutablePointer<Atomic<Int>> { word(2) }
+    @inlinable var getSpin: UnsafeMutablePointer<Atomic<Int>> { word(3) }
+    @inlinable var putSpin: UnsafeMutablePointer<Atomic<Int>> { word(4) }
+    @inlinable var getServedAt: UnsafeMutablePointer<Atomic<Int>> { word(5) }
+    @inlinable var putServedAt: UnsafeMutablePointer<Atomic<Int>> { word(6) }
+}
+
+extension SharedState {
+    /// Every item that went in, through `lane` or not.
+    @inlinable func totalPuts<Element>(_ lane: Lane<Element>?) -> Int {
+        lockedPuts.pointee.load(ordering: .relaxed) &+ (lane?.pushCount ?? 0)
+    }
+
+    /// Items put and not yet marked done. `done` is read first: both counts only grow and a
+    /// `taskDone` is always for an item already counted as put, so equal counts mean there was a
+    /// moment, at that first read, when nothing was unfinished. The read of `done` is
+    /// sequentially consistent: the joiner's half of the handshake in `FastPath.swift`.
+    @inlinable func unfinishedTasks<Element>(_ lane: Lane<Element>?) -> Int {
+        let done = done.pointee.load(ordering: .sequentiallyConsistent)
+        return Swift.max(0, totalPuts(lane) &- done)
+    }
+}
+
+/// The bits of `SharedState.flags`.
+@usableFromInline
+enum QueueFlags {
+    /// A getter waits in the list: a lock-free get must not overtake it, and a lock-free put must
+    /// come in to hand its item over.
+    @inlinable static var getters: Int { 1 }
+    /// A putter waits in the list: a lock-free put must not overtake it, and a lock-free get must
+    /// come in to admit it.
+    @inlinable static var putters: Int { 2 }
+    /// A join waits: a `taskDone` that may have reached zero must come in to release it.
+    @inlinable static var joiners: Int { 4 }
+    /// The queue is shut down.
+    @inlinable static var shutDown: Int { 8 }
+
+    /// What makes a lock-free put come in after it has put its item.
+    @inlinable static var afterPut: Int { getters }
+    /// What makes a lock-free get come in after it has taken its item.
+    @inlinable static var afterGet: Int { putters }
+}
