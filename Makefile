@@ -28,7 +28,7 @@ TSAN_LIB    := $(CURDIR)/.build-tsan-lib/release
 TSAN_CFLAGS := -fsanitize=thread -g -O1 -L$(TOOLCHAIN)/lib/swift/linux \
                -Wl,-rpath,$(TOOLCHAIN)/lib/swift/linux -ldispatch -lBlocksRuntime
 
-.PHONY: all lib run examples test test-swift test-swift-tsan test-c test-c-asan test-c-tsan lib-tsan test-examples \
+.PHONY: all lib run examples test test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan lib-tsan test-examples \
         test-stress test-stress-asan test-fuzz test-valgrind soak fuzz \
         test-install test-cpp test-python test-swiftpm install bench chart docs lint clean
 
@@ -44,12 +44,19 @@ examples: lib
 run: examples
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run
 
-test: lint docs test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples \
+test: lint docs test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples \
       test-stress test-stress-asan test-fuzz test-valgrind test-install test-cpp test-python test-swiftpm
 	@echo "make test: all suites passed"
 
 test-swift:
 	$(SWIFT) test
+
+# The handshake between the lock-free path and the waiters, checked exhaustively with spin
+# (Tests/model/handshake.pml), broken variants included. spin's verifier is compiled with the
+# toolchain's clang: gcc takes several times longer on it.
+test-model:
+	@command -v spin >/dev/null || { echo "spin not found: apt-get install spin" >&2; exit 1; }
+	CC=$(CLANG) Tests/model/check.sh
 
 test-swift-tsan:
 	TSAN_OPTIONS="suppressions=$(TSAN_SUPP) halt_on_error=1" \
