@@ -6,6 +6,8 @@ import JanusCore
 final class Producer: Sendable {
     let queue: CQueue
     let callback: ProduceCallback
+    /// Set by `cancel`: an atomic load per item, where `Task.isCancelled` is a runtime call.
+    let stopping = StopFlag()
     /// One unfinished task while the producer runs: `join` on it is `janus_producer_wait`.
     let finished = JanusQueue<UInt8>()
     /// Written once in `start`, before the handle reaches C.
@@ -27,8 +29,12 @@ final class Producer: Sendable {
     }
 
     private func run() async {
-        while !Task.isCancelled {
+        let queue = self.queue
+        while !stopping.isSet {
             guard let item = callback.next() else { return }
+            // While there is room and nobody waits: a plain call, no await (an async call costs
+            // an executor check per item).
+            if queue.fastPut(item) { continue }
             if case .failure = await queue.taskPut(item, .until(nil)) {
                 // Not inserted (shut down or cancelled): the item is still ours to dispose of.
                 queue.onDiscard?(item)
@@ -37,7 +43,11 @@ final class Producer: Sendable {
         }
     }
 
-    func cancel() { task?.cancel() }
+    /// Stops the loop before its next item; a put it is waiting in ends with `.cancelled`.
+    func cancel() {
+        stopping.set()
+        task?.cancel()
+    }
 }
 
 /// The C callback and its context.

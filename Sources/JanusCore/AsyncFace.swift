@@ -16,7 +16,13 @@ public struct AsyncFace<Element: Sendable>: Sendable {
     /// Puts `item`, suspending while the queue is full.
     /// - Throws: `.full` (timeout), `.shutDown`, `.cancelled`. On any error the item was not
     ///   inserted.
-    @inlinable public func put(_ item: Element, timeout: Duration? = nil) async throws(QueueError) {
+    @inlinable
+    nonisolated(nonsending)
+        public func put(_ item: Element, timeout: Duration? = nil) async throws(QueueError)
+    {
+        // Nonsending, so that a put that finds room is a plain call on the caller's executor;
+        // one that must wait hops to the generic executor in `taskPut`, as before.
+        if timeout.map({ $0 >= .zero }) ?? true, queue.fastPut(item) { return }
         try await queue.taskPut(item, TaskWait(timeout)).get()
     }
 
@@ -28,8 +34,13 @@ public struct AsyncFace<Element: Sendable>: Sendable {
     /// Removes and returns the next item, suspending while the queue is empty.
     /// - Throws: `.empty` (timeout), `.shutDown` once shut down with no items left,
     ///   `.cancelled` (no item was taken).
-    @inlinable public func get(timeout: Duration? = nil) async throws(QueueError) -> Element {
-        try await queue.taskGet(TaskWait(timeout)).get()
+    @inlinable
+    nonisolated(nonsending)
+        public func get(timeout: Duration? = nil) async throws(QueueError) -> Element
+    {
+        // As `put`: an item that is there is taken with a plain call.
+        if timeout.map({ $0 >= .zero }) ?? true, let item = queue.fastGet() { return item }
+        return try await queue.taskGet(TaskWait(timeout)).get()
     }
 
     /// Returns the next item if there is one now. - Throws: `.empty`, `.shutDown`.
@@ -104,6 +115,7 @@ extension AsyncFace: AsyncSequence {
         /// The next item, waiting for one; nil once the queue is shut down and drained.
         /// - Throws: `.cancelled` if the task is cancelled while it waits (no item is taken).
         @inlinable public mutating func next() async throws(QueueError) -> Element? {
+            if let item = queue.fastGet() { return item }
             switch await queue.taskGet(.until(nil)) {
             case .success(let item): return item
             case .failure(.shutDown): return nil
@@ -116,6 +128,7 @@ extension AsyncFace: AsyncSequence {
             -> Element?
         {
             let queue = self.queue
+            if let item = queue.fastGet() { return item }  // on the caller's executor: no hop
             switch await queue.taskGet(.until(nil)) {
             case .success(let item): return item
             case .failure(.shutDown): return nil

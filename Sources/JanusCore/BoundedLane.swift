@@ -1,3 +1,4 @@
+import CJanusShims
 import Synchronization
 
 /// What a lane's push did.
@@ -129,6 +130,22 @@ struct BoundedLane<Element> {
         (position >> lapShift) &* capacity &+ (position & (closedBit &- 1))
     }
 
+    /// Warms the slot two cache lines ahead of `index` for the puts to come. The gets left that
+    /// slot a lap ago, so fetching it for writing now takes it from nobody who is using it, and
+    /// the put that reaches it does not wait for the line.
+    @inline(__always)
+    @inlinable func prefetchAhead(of index: Int) {
+        let ahead = index &+ Self.prefetchDistance(capacity)
+        guard ahead != index else { return }
+        janus_prefetch_for_write(slotBase(ahead < capacity ? ahead : ahead &- capacity))
+    }
+
+    /// Slots ahead to warm: two cache lines' worth, less in a small ring (0: none).
+    @inlinable static func prefetchDistance(_ capacity: Int) -> Int {
+        let twoLines = Swift.max(1, 128 / slotStride)
+        return capacity > 4 * twoLines ? twoLines : 0
+    }
+
     /// Puts `item` at the tail if there is room. Never waits for room; may wait (`Backoff`) for a
     /// get that is in the middle of freeing the slot.
     @inlinable func push(_ item: Element) -> LanePush {
@@ -145,6 +162,7 @@ struct BoundedLane<Element> {
                 if reserved {
                     element(index).initialize(to: item)
                     stamp(index).pointee.store(tail &+ 1, ordering: .releasing)
+                    prefetchAhead(of: index)
                     return .pushed
                 }
                 tail = current
@@ -272,6 +290,21 @@ struct BoundedLane<Element> {
             head = next
         }
         return done
+    }
+
+    /// True when the head slot holds an item: what a spinning get polls. It reads the slot's
+    /// stamp, a line the put writes anyway, and never `tail`, whose line the put's
+    /// compare-and-swap would then have to fetch back on every poll. A hint only.
+    @inlinable var mayPop: Bool {
+        let head = headWord.pointee.load(ordering: .relaxed)
+        return stamp(head & (closedBit &- 1)).pointee.load(ordering: .relaxed) == head &+ 1
+    }
+
+    /// True when the tail slot is free (or the lane closed): what a spinning put polls, for the
+    /// same reason never reading `head`. A hint only.
+    @inlinable var mayPush: Bool {
+        let tail = tailWord.pointee.load(ordering: .relaxed)
+        return tail & closedBit != 0 || stamp(tail & (closedBit &- 1)).pointee.load(ordering: .relaxed) == tail
     }
 
     /// Items queued or being put right now; a snapshot.

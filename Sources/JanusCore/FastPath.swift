@@ -99,7 +99,7 @@ extension JanusQueue {
         lock.lock()
         state.pointee.settle(&wakeups)
         unlock()
-        run(wakeups)
+        wakeups.run(stamping: shared)
     }
 
     /// One `taskDone` (janus `task_done`), checked: never more than were put.
@@ -140,52 +140,96 @@ extension JanusQueue {
 
     /// Before a get registers as a waiter: looks for an item with the lock-free get for as long
     /// as `SpinPolicy` has learned pays off here, and not at all once somebody waits (the line
-    /// is theirs). `started`: when the wait began, for the policy.
-    @inlinable func spinGet(started: Int) -> Element? {
-        guard lane != nil else { return nil }
+    /// is theirs). First a few quick looks with no clock and no accounting (most hand-offs that
+    /// come soon come within them), then the measured spin. When it gives up, `started` is when
+    /// the wait began, for `learnFromSleep`.
+    @inlinable func spinGet(started: inout Int) -> Element? {
+        guard let lane else { return nil }  // its waiters spin after listing (`spinListed`)
         let budget = shared.getSpin.pointee.load(ordering: .relaxed)
+        var round = 0
+        if budget > 0 {
+            while round < SpinPolicy.quickRounds
+                && shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getters == 0
+            {
+                if lane.mayPop, let item = fastGet() { return item }
+                SpinPolicy.pause(round)
+                round &+= 1
+            }
+        }
+        started = MonotonicDeadline.nanosecondsNow()
         guard budget > 0, SpinPolicy.enter() else { return nil }
         defer { SpinPolicy.leave() }
-        var round = 0
         while shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getters == 0 {
-            if let item = fastGet() {
-                SpinPolicy.caught(after: MonotonicDeadline.nanosecondsNow() - started, shared.getSpin)
+            if lane.mayPop, let item = fastGet() {
+                SpinPolicy.caught(shared.getSpin)
                 return item
             }
             round &+= 1
-            if round & 7 == 0 && MonotonicDeadline.nanosecondsNow() - started > budget { return nil }
-            for _ in 0..<4 { janus_cpu_relax() }
+            if round & 3 == 0 && MonotonicDeadline.nanosecondsNow() - started > budget { return nil }
+            SpinPolicy.pause(round)
         }
         return nil
     }
 
-    /// Before a put registers as a waiter: tries the lock-free put for as long as it pays off.
-    @inlinable func spinPut(_ item: Element, started: Int) -> Bool {
-        guard lane != nil else { return false }
+    /// Before a put registers as a waiter: tries the lock-free put the same way (`spinGet`).
+    @inlinable func spinPut(_ item: Element, started: inout Int) -> Bool {
+        guard let lane else { return false }
         let budget = shared.putSpin.pointee.load(ordering: .relaxed)
+        let stop = QueueFlags.putters | QueueFlags.shutDown
+        var round = 0
+        if budget > 0 {
+            while round < SpinPolicy.quickRounds && shared.flags.pointee.load(ordering: .relaxed) & stop == 0 {
+                if lane.mayPush && fastPut(item) { return true }
+                SpinPolicy.pause(round)
+                round &+= 1
+            }
+        }
+        started = MonotonicDeadline.nanosecondsNow()
         guard budget > 0, SpinPolicy.enter() else { return false }
         defer { SpinPolicy.leave() }
-        var round = 0
-        while shared.flags.pointee.load(ordering: .relaxed) & (QueueFlags.putters | QueueFlags.shutDown) == 0 {
-            if fastPut(item) {
-                SpinPolicy.caught(after: MonotonicDeadline.nanosecondsNow() - started, shared.putSpin)
+        while shared.flags.pointee.load(ordering: .relaxed) & stop == 0 {
+            if lane.mayPush && fastPut(item) {
+                SpinPolicy.caught(shared.putSpin)
                 return true
             }
             round &+= 1
-            if round & 7 == 0 && MonotonicDeadline.nanosecondsNow() - started > budget { return false }
-            for _ in 0..<4 { janus_cpu_relax() }
+            if round & 3 == 0 && MonotonicDeadline.nanosecondsNow() - started > budget { return false }
+            SpinPolicy.pause(round)
         }
         return false
     }
 
+    /// For a task get of a queue without a lane (LIFO, priority): looks again with the lock
+    /// while that pays off, with the same growing pauses, and not once somebody waits.
+    @inlinable func spinGetLocked(started: Int) -> Element? {
+        let budget = shared.getSpin.pointee.load(ordering: .relaxed)
+        guard lane == nil, budget > 0, SpinPolicy.enter() else { return nil }
+        defer { SpinPolicy.leave() }
+        var round = 0
+        while shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getters == 0 {
+            SpinPolicy.pause(round)
+            round &+= 1
+            var wakeups = Wakeups<Element>()
+            lock.lock()
+            let outcome = state.pointee.get(&wakeups)
+            unlock()
+            wakeups.run(stamping: shared)
+            switch outcome {
+            case .item(let item):
+                SpinPolicy.caught(shared.getSpin)
+                return item
+            case .shutDown: return nil  // the slow path reports it
+            case .empty: break
+            }
+            if round & 3 == 0 && MonotonicDeadline.nanosecondsNow() - started > budget { return nil }
+        }
+        return nil
+    }
+
     /// After a wait that slept: tells the policy when its hand-off came (`servedAt`, stamped by
     /// the waker), or that it never did.
-    @inlinable func learnFromSleep(
-        started: Int, served: Bool, _ servedAt: UnsafeMutablePointer<Atomic<Int>>,
-        _ budget: UnsafeMutablePointer<Atomic<Int>>
-    ) {
-        guard lane != nil else { return }
-        let handOff = served ? servedAt.pointee.load(ordering: .relaxed) - started : nil
-        SpinPolicy.slept(handOffAfter: handOff.map { Swift.max(0, $0) }, budget)
+    @inlinable func learnFromSleep(_ side: WaitSide, started: Int, served: Bool) {
+        let handOff = served ? shared.servedAt(side).pointee.load(ordering: .relaxed) - started : nil
+        SpinPolicy.slept(handOffAfter: handOff.map { Swift.max(0, $0) }, shared.spinBudget(side))
     }
 }

@@ -13,7 +13,7 @@ extension JanusQueue {
         lock.lock()
         let outcome = state.pointee.get(&wakeups)
         unlock()
-        run(wakeups)
+        wakeups.run(stamping: shared)
         switch outcome {
         case .item(let item): return .success(item)
         case .shutDown: return .failure(.shutDown)
@@ -28,8 +28,12 @@ extension JanusQueue {
     /// suspends, after the spin: a waiter that registers meanwhile is served first, and the spin
     /// stops as soon as anyone waits.
     @inlinable package func waitForItem(timeout: Duration?) async -> Result<Element, QueueError> {
-        let started = lane != nil ? MonotonicDeadline.nanosecondsNow() : 0
-        if let item = spinGet(started: started) { return .success(item) }
+        var started = 0
+        if let item = spinGet(started: &started) { return .success(item) }
+        if lane == nil {
+            started = MonotonicDeadline.nanosecondsNow()
+            if let item = spinGetLocked(started: started) { return .success(item) }
+        }
         let result: Result<Element, QueueError>
         if let timeout {
             result = await withTimeout(timeout, reporting: .empty) { await self.suspendGet() }
@@ -37,9 +41,9 @@ extension JanusQueue {
             result = await suspendGet()
         }
         if case .success = result {
-            learnFromSleep(started: started, served: true, shared.getServedAt, shared.getSpin)
+            learnFromSleep(.get, started: started, served: true)
         } else {
-            learnFromSleep(started: started, served: false, shared.getServedAt, shared.getSpin)
+            learnFromSleep(.get, started: started, served: false)
         }
         return result
     }
@@ -78,15 +82,16 @@ extension JanusQueue {
         lock.lock()
         let outcome = state.pointee.put(item, &wakeups)
         unlock()
-        run(wakeups)
+        wakeups.run(stamping: shared)
         switch outcome {
         case .inserted: return .success(())
         case .shutDown: return .failure(.shutDown)
         case .full: break
         }
         guard case .until(let timeout) = wait else { return .failure(.full) }
-        let started = lane != nil ? MonotonicDeadline.nanosecondsNow() : 0
-        if spinPut(item, started: started) { return .success(()) }
+        var started = 0
+        if spinPut(item, started: &started) { return .success(()) }
+        if lane == nil { started = MonotonicDeadline.nanosecondsNow() }
         let result: Result<Void, QueueError>
         if let timeout {
             result = await withTimeout(timeout, reporting: .full) { await self.suspendPut(item) }
@@ -94,9 +99,9 @@ extension JanusQueue {
             result = await suspendPut(item)
         }
         if case .success = result {
-            learnFromSleep(started: started, served: true, shared.putServedAt, shared.putSpin)
+            learnFromSleep(.put, started: started, served: true)
         } else {
-            learnFromSleep(started: started, served: false, shared.putServedAt, shared.putSpin)
+            learnFromSleep(.put, started: started, served: false)
         }
         return result
     }
@@ -211,7 +216,7 @@ extension JanusQueue {
                 lock.lock()
                 let answer = decide(&state.pointee, &wakeups, id, continuation)
                 unlock()
-                run(wakeups)
+                wakeups.run(stamping: shared)
                 if let answer { continuation.resume(returning: answer) }
             }
         } onCancel: {
@@ -219,7 +224,7 @@ extension JanusQueue {
             lock.lock()
             let continuation = withdraw(&state.pointee, &wakeups, id)
             unlock()
-            run(wakeups)
+            wakeups.run(stamping: shared)
             continuation?.resume(returning: .failure(.cancelled))
         }
     }

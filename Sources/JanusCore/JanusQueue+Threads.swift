@@ -15,38 +15,30 @@ extension JanusQueue {
 
     @inlinable func threadGetSlow(_ wait: ThreadWait) -> Result<Element, QueueError> {
         var started = 0
-        if case .until = wait, lane != nil {
-            started = MonotonicDeadline.nanosecondsNow()
-            if let item = spinGet(started: started) { return .success(item) }
-        }
+        if case .until = wait, let item = spinGet(started: &started) { return .success(item) }
         var wakeups = Wakeups<Element>()
         lock.lock()
         switch state.pointee.get(&wakeups) {
         case .item(let item):
             unlock()
-            run(wakeups)
+            wakeups.run(stamping: shared)
             return .success(item)
         case .shutDown:
             unlock()
-            run(wakeups)
+            wakeups.run(stamping: shared)
             return .failure(.shutDown)
         case .empty:
             guard case .until(let deadline) = wait else {
                 unlock()
-                run(wakeups)
+                wakeups.run(stamping: shared)
                 return .failure(.empty)
             }
             let outcome = parkThread(
                 initial: Result<Element, QueueError>?.none, deadline: deadline, pending: wakeups,
+                learning: (.get, started),
                 enqueue: { $0.getSuspended(.thread($1), &$2) },
                 withdraw: { $0.getWithdrawn(parker: $1, &$2) })
-            let result = outcome.map { $0! } ?? .failure(.empty)
-            if case .success = result {
-                learnFromSleep(started: started, served: true, shared.getServedAt, shared.getSpin)
-            } else {
-                learnFromSleep(started: started, served: false, shared.getServedAt, shared.getSpin)
-            }
-            return result
+            return outcome.map { $0! } ?? .failure(.empty)
         }
     }
 
@@ -92,7 +84,7 @@ extension JanusQueue {
         taken += state.pointee.getMany(
             into: UnsafeMutableBufferPointer(rebasing: buffer[taken...]), &wakeups)
         unlock()
-        run(wakeups)
+        wakeups.run(stamping: shared)
         return taken
     }
 
@@ -103,38 +95,30 @@ extension JanusQueue {
 
     @inlinable func threadPutSlow(_ item: Element, _ wait: ThreadWait) -> Result<Void, QueueError> {
         var started = 0
-        if case .until = wait, lane != nil {
-            started = MonotonicDeadline.nanosecondsNow()
-            if spinPut(item, started: started) { return .success(()) }
-        }
+        if case .until = wait, spinPut(item, started: &started) { return .success(()) }
         var wakeups = Wakeups<Element>()
         lock.lock()
         switch state.pointee.put(item, &wakeups) {
         case .inserted:
             unlock()
-            run(wakeups)
+            wakeups.run(stamping: shared)
             return .success(())
         case .shutDown:
             unlock()
-            run(wakeups)
+            wakeups.run(stamping: shared)
             return .failure(.shutDown)
         case .full:
             guard case .until(let deadline) = wait else {
                 unlock()
-                run(wakeups)
+                wakeups.run(stamping: shared)
                 return .failure(.full)
             }
             let outcome = parkThread(
                 initial: PendingPut(item: item, outcome: nil), deadline: deadline, pending: wakeups,
+                learning: (.put, started),
                 enqueue: { $0.putSuspended(.thread($1), &$2) },
                 withdraw: { $0.putWithdrawn(parker: $1, &$2) })
-            let result = outcome.map { $0.outcome! } ?? .failure(.full)
-            if case .success = result {
-                learnFromSleep(started: started, served: true, shared.putServedAt, shared.putSpin)
-            } else {
-                learnFromSleep(started: started, served: false, shared.putServedAt, shared.putSpin)
-            }
-            return result
+            return outcome.map { $0.outcome! } ?? .failure(.full)
         }
     }
 
@@ -156,7 +140,7 @@ extension JanusQueue {
                 }
             }
             unlock()
-            run(wakeups)
+            wakeups.run(stamping: shared)
             guard blocked else { break }
             // The next item waits like a single put; the lock is taken again there, so a
             // shutdown or a free slot in between is seen.
@@ -207,9 +191,12 @@ extension JanusQueue {
     /// once (the look again of the handshake) through the wakeups it appends; `withdraw` takes it
     /// out again after the deadline passed, returning false if the thread was already chosen.
     /// `pending`: effects of the event that decided to wait, run after unlocking like the rest.
-    /// Returns the slot's final value, or nil when the thread withdrew at its deadline.
+    /// `learning`: for a get or put, what `SpinPolicy` learns from this wait (and, for a queue
+    /// without a lane, the spin on the parker before sleeping). Returns the slot's final value,
+    /// or nil when the thread withdrew at its deadline.
     @inlinable func parkThread<Value>(
         initial: Value, deadline: MonotonicDeadline?, pending: consuming Wakeups<Element>,
+        learning: (side: WaitSide, started: Int)? = nil,
         enqueue: (inout QueueStateMachine<Element>, ThreadSlot<Value>, inout Wakeups<Element>) -> Void,
         withdraw: (inout QueueStateMachine<Element>, ThreadParker, inout Wakeups<Element>) -> Bool
     ) -> Value? {
@@ -225,35 +212,49 @@ extension JanusQueue {
             return ThreadParker.withParker { parker -> Value? in
                 enqueue(&state.pointee, ThreadSlot(parker: parker, value: value), &wakeups)
                 unlock()
-                run(wakeups)
+                wakeups.run(stamping: shared)
+                // Without a lane the wait's clock starts here, before the spin on the parker
+                // (with a lane, before the spin that came before listing).
+                var learning = learning
+                if learning?.started == 0 { learning?.started = MonotonicDeadline.nanosecondsNow() }
+                if let learning, spinListed(parker, learning.side) { return value.pointee }
                 if !parker.park(until: deadline) {
                     var wakeups = Wakeups<Element>()
                     lock.lock()
                     let withdrew = withdraw(&state.pointee, parker, &wakeups)
                     unlock()
-                    run(wakeups)
-                    if withdrew { return nil }
+                    wakeups.run(stamping: shared)
+                    if withdrew {
+                        if let learning { learnFromSleep(learning.side, started: learning.started, served: false) }
+                        return nil
+                    }
                     // Chosen just as the deadline passed: the wakeup is on its way, and the
                     // slot must stay alive until it has been delivered.
                     _ = parker.park(until: nil)
                 }
+                if let learning { learnFromSleep(learning.side, started: learning.started, served: true) }
                 return value.pointee
             }
         }
     }
 
-    /// Carries out the effects of an event after unlocking, noting first when a sleeping waiter
-    /// was served (for `SpinPolicy`).
-    @inline(__always)
-    @inlinable func run(_ wakeups: consuming Wakeups<Element>) {
-        if wakeups.servedGetter || wakeups.servedPutter { noteServed(wakeups.servedGetter, wakeups.servedPutter) }
-        wakeups.run()
+    /// A listed waiter of a queue without a lane spins on its parker while that pays off
+    /// (`SpinPolicy`); true when it was served meanwhile.
+    @inlinable func spinListed(_ parker: ThreadParker, _ side: WaitSide) -> Bool {
+        guard lane == nil else { return false }
+        let budget = shared.spinBudget(side)
+        let nanoseconds = budget.pointee.load(ordering: .relaxed)
+        guard nanoseconds > 0 else { return false }
+        // A short first spin is not counted against the cores (most hand-offs that come, come
+        // within it, and counting costs two contended read-modify-writes); the rest is.
+        let quick = Swift.min(nanoseconds, SpinPolicy.uncountedNanoseconds)
+        var caught = parker.spin(for: quick)
+        if !caught && nanoseconds > quick && SpinPolicy.enter() {
+            caught = parker.spin(for: nanoseconds - quick)
+            SpinPolicy.leave()
+        }
+        if caught { SpinPolicy.caught(budget) }
+        return caught
     }
 
-    @inline(never)
-    @inlinable func noteServed(_ getter: Bool, _ putter: Bool) {
-        let now = MonotonicDeadline.nanosecondsNow()
-        if getter { shared.getServedAt.pointee.store(now, ordering: .relaxed) }
-        if putter { shared.putServedAt.pointee.store(now, ordering: .relaxed) }
-    }
 }

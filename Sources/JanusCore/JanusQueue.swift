@@ -55,7 +55,7 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     ) {
         requestedMaxsize = maxsize
         lock = QueueLock()
-        shared = SharedState()
+        shared = SharedState(lockedPuts: lock.companion)
         lane = ordering.kind == .fifo ? Lane.make(maxsize: maxsize) : nil
         state = .allocate(capacity: 1)
         state.initialize(
@@ -119,7 +119,7 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
         lock.lock()
         let discarded = state.pointee.abandon(&wakeups)
         unlock()
-        run(wakeups)
+        wakeups.run(stamping: shared)
         if let onDiscard { for item in discarded { onDiscard(item) } }
     }
 
@@ -134,7 +134,7 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
         lock.lock()
         let discarded = state.pointee.shutdown(immediate: immediate, &wakeups)
         unlock()
-        run(wakeups)
+        wakeups.run(stamping: shared)
         if let onDiscard { for item in discarded { onDiscard(item) } }
     }
 

@@ -49,6 +49,23 @@ enum Lane<Element> {
         }
     }
 
+    /// Hints for spinning waiters (see the lanes): poll these, then try the real operation.
+    @inline(__always)
+    @inlinable var mayPop: Bool {
+        switch self {
+        case .bounded(let lane): lane.mayPop
+        case .unbounded: true
+        }
+    }
+
+    @inline(__always)
+    @inlinable var mayPush: Bool {
+        switch self {
+        case .bounded(let lane): lane.mayPush
+        case .unbounded: true
+        }
+    }
+
     @inlinable var count: Int {
         switch self {
         case .bounded(let lane): lane.count

@@ -134,21 +134,36 @@ struct QueueStateMachine<Element> {
         if let lane { return lane.push(item) == .pushed }
         if isFull { return false }
         items.insert(item)
-        shared.lockedPuts.pointee.wrappingAdd(1, ordering: .relaxed)
+        countLockedPut()
         return true
+    }
+
+    /// One more item went in without the lane. Only lock holders write `lockedPuts`, so a load
+    /// and a store do, without a locked read-modify-write; readers outside the lock see a value
+    /// that is at most one event old.
+    @inline(__always)
+    @inlinable func countLockedPut() {
+        let puts = shared.lockedPuts.pointee.load(ordering: .relaxed)
+        shared.lockedPuts.pointee.store(puts &+ 1, ordering: .releasing)
     }
 
     // MARK: settle
 
     /// Brings the waiter lists up to date with what the lock-free paths did since the last event.
+    /// The locked buffer changes only in events, which keep the lists settled themselves: there
+    /// only a lock-free `taskDone` (the joiners) can have changed anything behind the lock.
+    @inlinable mutating func settle(_ wakeups: inout Wakeups<Element>) {
+        if lane != nil { settleLists(&wakeups) }
+        settleJoiners(&wakeups)
+    }
+
     /// Serving getters makes room and admitting putters makes items, so the two alternate until
     /// neither can go on (a putter admitted while a getter registers must reach that getter).
-    @inlinable mutating func settle(_ wakeups: inout Wakeups<Element>) {
+    @inlinable mutating func settleLists(_ wakeups: inout Wakeups<Element>) {
         while true {
             settleGetters(&wakeups)
             if isShutdown || putters.isEmpty || settlePutters(&wakeups) == 0 || getters.isEmpty { break }
         }
-        settleJoiners(&wakeups)
     }
 
     /// Items that are there go to the waiting getters, first come first served.
@@ -203,7 +218,7 @@ struct QueueStateMachine<Element> {
         if isShutdown { return .shutDown }
         if !getters.isEmpty {
             // Getters wait only on an empty queue (settle just made sure): straight to the first.
-            shared.lockedPuts.pointee.wrappingAdd(1, ordering: .relaxed)
+            countLockedPut()
             serve(getters.removeFirst(), .success(item), &wakeups)
             wakeups.servedGetter = true
             return .inserted
@@ -266,7 +281,7 @@ struct QueueStateMachine<Element> {
         settle(&wakeups)
         // Getters still waiting after settling mean there is no item; they come first anyway.
         if getters.isEmpty, let item = take() {
-            if !isShutdown && !putters.isEmpty { settle(&wakeups) }
+            if !isShutdown && !putters.isEmpty { settleLists(&wakeups) }
             return .item(item)
         }
         return isShutdown ? .shutDown : .empty
@@ -285,7 +300,7 @@ struct QueueStateMachine<Element> {
         while taken < buffer.count, let item = take() {
             (buffer.baseAddress! + taken).initialize(to: item)
             taken += 1
-            if !isShutdown && !putters.isEmpty { settle(&wakeups) }
+            if !isShutdown && !putters.isEmpty { settleLists(&wakeups) }
         }
         return taken
     }

@@ -10,17 +10,20 @@ import Synchronization
 /// - `done`: `taskDone` calls so far, plus the items an immediate shutdown discarded.
 /// - `lockedPuts`: items that went in without the lane (a put handed straight to a waiting getter,
 ///   or any put into the locked buffer). `unfinishedTasks` is `lockedPuts + lane.pushCount - done`.
+///   Written only under the lock, so it lives beside the mutex (`QueueLock.companion`).
 /// - `getSpin`, `putSpin`: how long a waiting get or put spins before it registers, and
 ///   `getServedAt`, `putServedAt`: when a sleeping getter or putter was last served
 ///   (``SpinPolicy``).
 @usableFromInline
 struct SharedState {
     @usableFromInline let base: UnsafeMutableRawPointer
+    @usableFromInline let lockedPuts: UnsafeMutablePointer<Atomic<Int>>
 
     @inlinable static var lineSize: Int { 128 }
     @inlinable static var words: Int { 7 }
 
-    @inlinable init() {
+    @inlinable init(lockedPuts: UnsafeMutablePointer<Atomic<Int>>) {
+        self.lockedPuts = lockedPuts
         base = .allocate(byteCount: Self.lineSize * Self.words, alignment: Self.lineSize)
         for index in 0..<Self.words { word(index).initialize(to: Atomic(0)) }
         getSpin.pointee.store(SpinPolicy.initialNanoseconds, ordering: .relaxed)
@@ -39,14 +42,28 @@ struct SharedState {
 
     @inlinable var flags: UnsafeMutablePointer<Atomic<Int>> { word(0) }
     @inlinable var done: UnsafeMutablePointer<Atomic<Int>> { word(1) }
-    @inlinable var lockedPuts: UnsafeMutablePointer<Atomic<Int>> { word(2) }
     @inlinable var getSpin: UnsafeMutablePointer<Atomic<Int>> { word(3) }
     @inlinable var putSpin: UnsafeMutablePointer<Atomic<Int>> { word(4) }
     @inlinable var getServedAt: UnsafeMutablePointer<Atomic<Int>> { word(5) }
     @inlinable var putServedAt: UnsafeMutablePointer<Atomic<Int>> { word(6) }
 }
 
+/// Which kind of wait a `SpinPolicy` budget is for.
+@usableFromInline
+enum WaitSide {
+    case get
+    case put
+}
+
 extension SharedState {
+    @inlinable func spinBudget(_ side: WaitSide) -> UnsafeMutablePointer<Atomic<Int>> {
+        side == .get ? getSpin : putSpin
+    }
+
+    @inlinable func servedAt(_ side: WaitSide) -> UnsafeMutablePointer<Atomic<Int>> {
+        side == .get ? getServedAt : putServedAt
+    }
+
     /// Every item that went in, through `lane` or not.
     @inlinable func totalPuts<Element>(_ lane: Lane<Element>?) -> Int {
         lockedPuts.pointee.load(ordering: .relaxed) &+ (lane?.pushCount ?? 0)

@@ -1,3 +1,4 @@
+import CJanusShims
 import Glibc
 import Synchronization
 
@@ -16,20 +17,21 @@ let onlineCores: Int = Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 /// A sleep and its wakeup cost microseconds of CPU on both sides; a spin costs the spinner's CPU
 /// for as long as it lasts. Spinning pays when the hand-off comes within about that cost, as in
 /// ping-pong or a producer a little slower than its consumer, and is pure waste on a slow stream.
-/// So each queue learns, per direction, how soon recent hand-offs came, the way adaptive mutexes
-/// learn how long the lock was held:
-/// - a spin that caught its hand-off after `t` pulls the budget towards `2t` (a margin above what
-///   it took), at least `minimumUseful`;
+/// So each queue learns, per direction, whether recent hand-offs came within `maximum`, the way
+/// adaptive mutexes learn whether spinning on the lock pays:
+/// - a spin that caught its hand-off pulls the budget towards `maximum` (a spin ends when it
+///   catches, so a generous budget costs only the waits that do not come);
 /// - a wait that slept pulls it towards `maximum` if the hand-off came within `maximum` of the
 ///   wait's start (a full spin would have caught it), else towards zero.
-/// Each step moves a quarter of the way (an exponential average); a budget below `minimumUseful`
-/// is zero, so a slow stream soon stops spinning altogether and its waits cost a sleep each.
-/// The time a hand-off came is stamped by whoever served the sleeper, in `servedAt`.
+/// Each step moves an eighth of the way (an exponential average); a budget below `minimumUseful`
+/// is zero, so a slow stream stops spinning after a few waits and each of its waits costs
+/// one sleep, and a budget of zero comes back as soon as a sleep shows that a spin would have
+/// paid. The time a hand-off came is stamped by whoever served the sleeper, in `servedAt`.
 @usableFromInline
 enum SpinPolicy {
     @inlinable static var maximum: Int { 20_000 }
-    @inlinable static var initialNanoseconds: Int { 5_000 }
-    @inlinable static var minimumUseful: Int { 1_000 }
+    @inlinable static var initialNanoseconds: Int { 10_000 }
+    @inlinable static var minimumUseful: Int { 5_000 }
 
     /// Takes a spinning place; false when as many waiters as cores spin already.
     @inlinable static func enter() -> Bool {
@@ -40,9 +42,25 @@ enum SpinPolicy {
 
     @inlinable static func leave() { spinningWaiters.wrappingSubtract(1, ordering: .relaxed) }
 
-    /// A spin caught its hand-off `nanoseconds` after the wait began.
-    @inlinable static func caught(after nanoseconds: Int, _ budget: UnsafeMutablePointer<Atomic<Int>>) {
-        learn(towards: Swift.min(maximum, Swift.max(2 * nanoseconds, minimumUseful)), budget)
+    /// How long a waiter spinning on its own parker spins before it counts as a spinner.
+    @inlinable static var uncountedNanoseconds: Int { 2_000 }
+
+    /// Looks before the measured spin: 1 + 2 + 4 + 8 pause hints between them, a few hundred
+    /// nanoseconds in all.
+    @inlinable static var quickRounds: Int { 4 }
+
+    /// The pause between two looks of a spin: doubling from one CPU pause hint to 64. The first
+    /// looks come quickly, for a hand-off that is about to happen; later ones leave the other
+    /// side alone on the cache lines it is writing, so that it gets some items (or some room)
+    /// ahead and the next look finds a run of them instead of fighting over one slot.
+    @inline(__always)
+    @inlinable static func pause(_ round: Int) {
+        for _ in 0..<(1 << Swift.min(round, 6)) { janus_cpu_relax() }
+    }
+
+    /// A spin caught its hand-off.
+    @inlinable static func caught(_ budget: UnsafeMutablePointer<Atomic<Int>>) {
+        learn(towards: maximum, budget)
     }
 
     /// A wait slept; its hand-off came `nanoseconds` after the wait began (nil: it never came, the
@@ -59,7 +77,7 @@ enum SpinPolicy {
         // Racy read-modify-write on purpose: concurrent waiters may lose each other's step, and
         // the average only needs to be about right.
         let old = budget.pointee.load(ordering: .relaxed)
-        var new = (3 * old + target) / 4
+        var new = (7 * old + target) / 8
         if new < minimumUseful { new = target >= minimumUseful ? minimumUseful : 0 }
         if new != old { budget.pointee.store(new, ordering: .relaxed) }
     }

@@ -1,3 +1,4 @@
+import CJanusShims
 import Glibc
 import Synchronization
 
@@ -126,6 +127,24 @@ struct ThreadParker: Equatable {
             }
         }
         return true
+    }
+
+    /// Spins up to `nanoseconds` while not yet woken; true if woken meanwhile. For queues without
+    /// a lock-free path (LIFO, priority), whose waiters register first and then spin here, where
+    /// the waker's hand-off is one store; FIFO waiters spin before they register instead.
+    @inlinable func spin(for nanoseconds: Int) -> Bool {
+        let started = MonotonicDeadline.nanosecondsNow()
+        var round = 0
+        while true {
+            switch state.pointee.load(ordering: .acquiring) {
+            case Self.notified: return true
+            case Self.idle: break
+            default: return false  // slept before (a second park after a timeout): use the mutex
+            }
+            round &+= 1
+            if round & 15 == 0 && MonotonicDeadline.nanosecondsNow() - started > nanoseconds { return false }
+            janus_cpu_relax()
+        }
     }
 
     /// Wakes the parked thread. Called with no queue lock held, exactly once per chosen waiter.

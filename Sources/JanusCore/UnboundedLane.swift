@@ -15,20 +15,21 @@ import Synchronization
 /// | check                   | closed? then refuse                          | `tail` (unless `notLastBit`): equal means empty |
 /// | take the position (CAS) | `tail + 1`                                   | `head + 1`                            |
 /// | last slot of the block  | link the next block: `tailBlock`, `tail` past the gap, `next` | move `headBlock`, `head` past the gap |
-/// | the slot                | write the item, then `written` (releasing)   | wait for `written` (acquiring), move the item out |
-/// | after                   |                                              | count the read; the 63rd frees the block |
+/// | the slot                | write the item, then its state `written` (releasing) | wait for `written` (acquiring), move the item out, state `read` (releasing) |
+/// | after                   |                                              | the get of the last slot waits until every slot is `read`, then frees the block |
 ///
 /// A get that finds `head == tail` reports empty; once `tail` is past it, the slot is reserved
 /// and the get claims it and waits (`Backoff`) for the put's two stores, so a put that has
 /// returned is never missed.
 ///
 /// Memory orderings (argued for weakly ordered CPUs too):
-/// - `written` is stored releasing after the item is written and loaded acquiring before it is
-///   moved out: the item is visible to the get.
-/// - A block is freed (or kept for reuse) by the get whose read brings its count to
-///   `itemsPerBlock`; the count is an acquiring-and-releasing add, so every other get's move out
-///   of that block happens before the block is reset. No thread dereferences a block before a
-///   successful compare-and-swap on the index that proves one of its slots is still unread.
+/// - A slot's state goes `empty` → `written` (stored releasing after the item is written, loaded
+///   acquiring before it is moved out: the item is visible to the get) → `read` (stored releasing
+///   after the move). The get of the block's last slot frees the block (or keeps it for reuse)
+///   after loading every state as `read` (acquiring), so every other get's move happens before
+///   the block is reset; plain stores, no read-modify-write per item. No thread dereferences a
+///   block before a successful compare-and-swap on an index that proves one of its slots is
+///   still unread.
 /// - `tailBlock` is stored releasing before `tail` is moved past the gap (releasing); a put that
 ///   loads `tail` acquiring and then `tailBlock` sees that block. The same for the head.
 /// - The compare-and-swaps on `tail` and `head` and the get's load of `tail` are sequentially
@@ -144,6 +145,14 @@ struct UnboundedLane<Element> {
         return allocateBlock()
     }
 
+    /// The get that took a block's last slot retires the block once every get that claimed one
+    /// of its slots has moved its item out. They all claimed theirs before this one (slots are
+    /// claimed in order), so the wait is for gets in the middle of two instructions.
+    @inlinable func retireWhenRead(_ block: LaneBlock<Element>) {
+        for slot in 0..<(Self.itemsPerBlock - 1) { block.waitForRead(slot) }
+        retire(block)
+    }
+
     /// A block nobody touches any more: kept in a free spare place, else freed. Releasing, so
     /// that the put that obtains it (acquiring) sees it reset.
     @inlinable func retire(_ block: LaneBlock<Element>) {
@@ -243,11 +252,8 @@ struct UnboundedLane<Element> {
                 }
                 slotBlock.waitForWrite(offset)
                 let item = slotBlock.item(offset).move()
-                if slotBlock.reads.pointee.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue
-                    == Self.itemsPerBlock
-                {
-                    retire(slotBlock)
-                }
+                slotBlock.markRead(offset)
+                if offset + 1 == Self.itemsPerBlock { retireWhenRead(slotBlock) }
                 return item
             }
             head = current
@@ -343,12 +349,9 @@ struct UnboundedLane<Element> {
                 for index in 0..<run {
                     slotBlock.waitForWrite(offset &+ index)
                     (out + index).initialize(to: slotBlock.item(offset &+ index).move())
+                    slotBlock.markRead(offset &+ index)
                 }
-                if slotBlock.reads.pointee.wrappingAdd(run, ordering: .acquiringAndReleasing).newValue
-                    == Self.itemsPerBlock
-                {
-                    retire(slotBlock)
-                }
+                if offset + run == Self.itemsPerBlock { retireWhenRead(slotBlock) }
                 done &+= run
                 head = headWord.pointee.load(ordering: .acquiring)
             } else {
@@ -357,6 +360,11 @@ struct UnboundedLane<Element> {
             block = headBlock.pointee.load(ordering: .acquiring)
         }
         return done
+    }
+
+    /// True when an item may be there: what a spinning get polls. A hint only.
+    @inlinable var mayPop: Bool {
+        headWord.pointee.load(ordering: .relaxed) >> 1 != tailWord.pointee.load(ordering: .relaxed) >> 1
     }
 
     /// Items queued or being put right now; a snapshot.
@@ -383,8 +391,12 @@ struct UnboundedLane<Element> {
     @inlinable var isClosed: Bool { tailWord.pointee.load(ordering: .relaxed) & Self.closedBit != 0 }
 }
 
-/// One block of an `UnboundedLane`: the link, the read count, a `written` byte per slot, then the
-/// items.
+/// One block of an `UnboundedLane`: a line with the link, then rows of one cache line (or more,
+/// for large elements), each holding `rowItems` items and, after them, their state bytes
+/// (`empty`, `written`, `read`). A slot's state shares the line of its item, so a put and a get
+/// a few slots apart work on different lines: with all the states in one line, every put would
+/// take that line away from the get reading the state next to it. For pointers: 7 items per
+/// 64-byte row, 9 rows, 640 bytes for 63 items.
 @usableFromInline
 struct LaneBlock<Element> {
     @usableFromInline let raw: UnsafeMutableRawPointer
@@ -392,18 +404,25 @@ struct LaneBlock<Element> {
     @inlinable init(raw: UnsafeMutableRawPointer) { self.raw = raw }
 
     @inlinable static var slots: Int { UnboundedLane<Element>.itemsPerBlock }
-    @inlinable static var writtenOffset: Int { 64 }
-    @inlinable static var itemsOffset: Int {
-        BoundedLane<Element>.roundUp(
-            writtenOffset + UnboundedLane<Element>.positionsPerBlock, Swift.max(64, MemoryLayout<Element>.alignment))
+    @inlinable static var lineSize: Int { 64 }
+    /// Items per row: as many as fit in a line with a state byte each (at least one).
+    @inlinable static var rowItems: Int {
+        Swift.max(1, (lineSize - MemoryLayout<Element>.alignment) / Swift.max(1, MemoryLayout<Element>.stride))
     }
-    @inlinable static var byteCount: Int { itemsOffset + slots * MemoryLayout<Element>.stride }
-    @inlinable static var alignment: Int { Swift.max(64, MemoryLayout<Element>.alignment) }
+    @inlinable static var statesOffset: Int {
+        BoundedLane<Element>.roundUp(rowItems * MemoryLayout<Element>.stride, 1)
+    }
+    @inlinable static var rowBytes: Int {
+        BoundedLane<Element>.roundUp(statesOffset + rowItems, Swift.max(lineSize, MemoryLayout<Element>.alignment))
+    }
+    @inlinable static var rows: Int { (slots + rowItems - 1) / rowItems }
+    @inlinable static var rowsOffset: Int { Swift.max(lineSize, MemoryLayout<Element>.alignment) }
+    @inlinable static var byteCount: Int { rowsOffset + rows * rowBytes }
+    @inlinable static var alignment: Int { Swift.max(lineSize, MemoryLayout<Element>.alignment) }
 
     @inlinable static func allocate() -> LaneBlock {
         let block = LaneBlock(raw: .allocate(byteCount: byteCount, alignment: alignment))
         block.next.initialize(to: Atomic(nil))
-        block.reads.initialize(to: Atomic(0))
         for slot in 0..<slots { block.written(slot).initialize(to: Atomic(0)) }
         return block
     }
@@ -411,13 +430,11 @@ struct LaneBlock<Element> {
     /// Back to a new block's state, for reuse. Only the thread that retires it calls this.
     @inlinable func reset() {
         next.pointee.store(nil, ordering: .relaxed)
-        reads.pointee.store(0, ordering: .relaxed)
         for slot in 0..<Self.slots { written(slot).pointee.store(0, ordering: .relaxed) }
     }
 
     @inlinable func deallocate() {
         next.deinitialize(count: 1)
-        reads.deinitialize(count: 1)
         for slot in 0..<Self.slots { written(slot).deinitialize(count: 1) }
         raw.deallocate()
     }
@@ -425,16 +442,18 @@ struct LaneBlock<Element> {
     @inlinable var next: UnsafeMutablePointer<Atomic<UnsafeMutableRawPointer?>> {
         raw.assumingMemoryBound(to: Atomic<UnsafeMutableRawPointer?>.self)
     }
-    @inlinable var reads: UnsafeMutablePointer<Atomic<Int>> {
-        (raw + 8).assumingMemoryBound(to: Atomic<Int>.self)
+    @inline(__always)
+    @inlinable func row(_ slot: Int) -> UnsafeMutableRawPointer {
+        raw + Self.rowsOffset + (slot / Self.rowItems) &* Self.rowBytes
     }
+    /// The state byte of `slot`: 0 empty, 1 written, 2 read.
     @inline(__always)
     @inlinable func written(_ slot: Int) -> UnsafeMutablePointer<Atomic<UInt8>> {
-        (raw + Self.writtenOffset + slot).assumingMemoryBound(to: Atomic<UInt8>.self)
+        (row(slot) + Self.statesOffset + slot % Self.rowItems).assumingMemoryBound(to: Atomic<UInt8>.self)
     }
     @inline(__always)
     @inlinable func item(_ slot: Int) -> UnsafeMutablePointer<Element> {
-        (raw + Self.itemsOffset + slot &* MemoryLayout<Element>.stride).assumingMemoryBound(to: Element.self)
+        (row(slot) + (slot % Self.rowItems) &* MemoryLayout<Element>.stride).assumingMemoryBound(to: Element.self)
     }
 
     @inlinable func waitForNext() -> LaneBlock {
@@ -448,5 +467,13 @@ struct LaneBlock<Element> {
     @inlinable func waitForWrite(_ slot: Int) {
         var backoff = Backoff()
         while written(slot).pointee.load(ordering: .acquiring) == 0 { backoff.snooze() }
+    }
+
+    @inline(__always)
+    @inlinable func markRead(_ slot: Int) { written(slot).pointee.store(2, ordering: .releasing) }
+
+    @inlinable func waitForRead(_ slot: Int) {
+        var backoff = Backoff()
+        while written(slot).pointee.load(ordering: .acquiring) != 2 { backoff.snooze() }
     }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A suspended task waiting for an item.
 @usableFromInline
 typealias GetContinuation<Element> = UnsafeContinuation<Result<Element, QueueError>, Never>
@@ -91,11 +93,20 @@ struct Wakeups<Element> {
 }
 
 extension Wakeups where Element: Sendable {
-    /// Carries out every effect. Call with no lock held.
-    @inlinable consuming func run() {
+    /// Carries out every effect. Call with no lock held. First notes in `shared` when a listed
+    /// getter or putter was served, for `SpinPolicy`.
+    @inlinable consuming func run(stamping shared: SharedState) {
+        if servedGetter || servedPutter { Self.noteServed(servedGetter, servedPutter, shared) }
         guard let first else { return }
         Self.perform(first)
         if let rest { for wakeup in rest { Self.perform(wakeup) } }
+    }
+
+    @inline(never)
+    @inlinable static func noteServed(_ getter: Bool, _ putter: Bool, _ shared: SharedState) {
+        let now = MonotonicDeadline.nanosecondsNow()
+        if getter { shared.getServedAt.pointee.store(now, ordering: .relaxed) }
+        if putter { shared.putServedAt.pointee.store(now, ordering: .relaxed) }
     }
 
     @inlinable static func perform(_ wakeup: Wakeup<Element>) {

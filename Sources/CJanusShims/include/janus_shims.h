@@ -9,7 +9,21 @@ static inline void janus_cpu_relax(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__) || defined(__arm__)
     __asm__ __volatile__("yield");
+
+/// Asks the CPU to fetch the cache line at `p` for writing, ahead of the store that will need
+/// it: a put warms the slots it is about to fill while the line is nobody else's business.
+static inline void janus_prefetch_for_write(const void *p) {
+    __builtin_prefetch(p, 1, 3);
+}
+
 #endif
+}
+
+
+/// Asks the CPU to fetch the cache line at `p` for writing, ahead of the store that will need
+/// it: a put warms the slots it is about to fill while the line is nobody else's business.
+static inline void janus_prefetch_for_write(const void *p) {
+    __builtin_prefetch(p, 1, 3);
 }
 
 #endif
