@@ -1,29 +1,41 @@
-/* The C side of `make bench`: janus driven from C pthreads, against a plain mutex+condvar
- * queue measured in the same run. Prints one line per figure:
- *   <scenario> <value> <unit>
- * Each figure is the median of RUNS runs. */
+/* The C side of `make bench`: janus driven from C pthreads through libjanus.so, and a plain
+ * mutex+condvar ring queue as the simplest baseline. The peers (Rust, Go, Swift) have programs
+ * of their own under bench/peers; bench/run.sh runs them all, alternating, in one run.
+ *
+ * Usage: janus-c-bench [items] [rounds]      (BENCH_ONLY=a,b runs the figures containing a or b)
+ * Prints one line per figure: `<name> <value> <unit>`, each the median of the rounds.
+ *
+ * Scenario names are shared with the peers (bench/peers): t2a = a C thread puts, Swift tasks of
+ * janus_consume_async get; a2t = janus_produce_async puts, a C thread gets; t2t = thread to
+ * thread; mpmc4 = 4 senders and 4 receivers; rtt = round trip thread -> task -> thread;
+ * slow50us/slow1ms = one item, then a pause, again and again: CPU time per item. */
 #define _GNU_SOURCE
 #include "janus.h"
 
+#include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
-#include <malloc.h>
 
 /* ---------------- allocation counting ----------------
  * The bench defines malloc & co. itself, forwarding to glibc's __libc_* entry points: symbols
  * of the executable take precedence over libc's for every library loaded, so libjanus.so's
- * allocations (the Swift runtime allocates through malloc) are counted here too. */
+ * allocations (the Swift runtime allocates through malloc) are counted here too. Counting is
+ * off except while the allocation figures run, so it costs the other figures nothing. */
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 extern void __libc_free(void *);
+static int counting;
 static long alloc_count;
-#define COUNT() __atomic_fetch_add(&alloc_count, 1, __ATOMIC_RELAXED)
+#define COUNT() \
+    do { if (__atomic_load_n(&counting, __ATOMIC_RELAXED)) __atomic_fetch_add(&alloc_count, 1, __ATOMIC_RELAXED); } while (0)
 void *malloc(size_t n) { COUNT(); return __libc_malloc(n); }
 void *calloc(size_t a, size_t b) { COUNT(); return __libc_calloc(a, b); }
 void *realloc(void *p, size_t n) { COUNT(); return __libc_realloc(p, n); }
@@ -37,7 +49,6 @@ int posix_memalign(void **out, size_t al, size_t n) {
     *out = p;
     return 0;
 }
-static long allocs(void) { return __atomic_load_n(&alloc_count, __ATOMIC_RELAXED); }
 
 static long N = 2000000;
 static int RUNS = 5;
@@ -46,6 +57,13 @@ static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* User + system CPU seconds of the whole process. */
+static double cpu_s(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -61,6 +79,22 @@ static double median(double *v, int n) {
 static void die(const char *what, janus_status s) {
     fprintf(stderr, "bench: %s: %s\n", what, janus_strerror(s));
     exit(1);
+}
+
+static void check_sum(long sum, long count, const char *what) {
+    if (sum != count * (count + 1) / 2) {
+        fprintf(stderr, "bench: %s: wrong sum %ld\n", what, sum);
+        exit(1);
+    }
+}
+
+static pthread_t start(void *(*fn)(void *), void *arg) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, fn, arg) != 0) {
+        fprintf(stderr, "bench: pthread_create failed\n");
+        exit(1);
+    }
+    return t;
 }
 
 /* ---------------- baseline: mutex + condvar ring queue ---------------- */
@@ -118,40 +152,41 @@ static void *mc_producer(void *arg) {
 static double run_mc(size_t maxsize) {
     mc_queue q;
     mc_init(&q, maxsize);
-    pthread_t t;
     double t0 = now_s();
-    pthread_create(&t, NULL, mc_producer, &q);
+    pthread_t t = start(mc_producer, &q);
     long sum = 0;
     for (long i = 1; i <= N; i++) sum += (long)(intptr_t)mc_get(&q);
     double dt = now_s() - t0;
     pthread_join(t, NULL);
     mc_free(&q);
-    if (sum != N * (N + 1) / 2) { fprintf(stderr, "mc: bad sum\n"); exit(1); }
+    check_sum(sum, N, "mutex+condvar");
     return N / dt;
 }
 
-/* ---------------- janus ---------------- */
+/* ---------------- janus: threads ---------------- */
 
 typedef struct {
     janus_queue *q;
-    long count;
-} producer_arg;
+    long first, count; /* puts first .. first+count-1 */
+    long sum;          /* for getters */
+} range_arg;
 
-static void *put_thread(void *arg) {
-    producer_arg *a = arg;
-    for (long i = 1; i <= a->count; i++) {
+static void *put_range(void *arg) {
+    range_arg *a = arg;
+    for (long i = a->first; i < a->first + a->count; i++) {
         janus_status s = janus_queue_put(a->q, (void *)(intptr_t)i, JANUS_WAIT_FOREVER);
         if (s != JANUS_OK) die("put", s);
     }
     return NULL;
 }
 
-static void *put_many_thread(void *arg) {
-    producer_arg *a = arg;
+static void *put_many_range(void *arg) {
+    range_arg *a = arg;
     void *items[256];
-    for (long i = 1; i <= a->count;) {
+    long end = a->first + a->count;
+    for (long i = a->first; i < end;) {
         size_t n = 0;
-        while (n < 256 && i <= a->count) items[n++] = (void *)(intptr_t)i++;
+        while (n < 256 && i < end) items[n++] = (void *)(intptr_t)i++;
         size_t put = 0;
         janus_status s = janus_queue_put_many(a->q, items, n, &put, JANUS_WAIT_FOREVER);
         if (s != JANUS_OK) die("put_many", s);
@@ -159,13 +194,23 @@ static void *put_many_thread(void *arg) {
     return NULL;
 }
 
-/* thread -> thread, one item per call */
-static double run_janus_tt(size_t maxsize) {
-    janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
-    producer_arg a = {q, N};
-    pthread_t t;
+/* Gets until the queue is shut down and drained. */
+static void *get_until_shutdown(void *arg) {
+    range_arg *a = arg;
+    for (;;) {
+        void *item;
+        janus_status s = janus_queue_get(a->q, &item, JANUS_WAIT_FOREVER);
+        if (s == JANUS_SHUTDOWN) return NULL;
+        if (s != JANUS_OK) die("get", s);
+        a->sum += (long)(intptr_t)item;
+    }
+}
+
+static double run_t2t(janus_kind kind, size_t maxsize) {
+    janus_queue *q = janus_queue_new(kind, maxsize);
+    range_arg a = {q, 1, N, 0};
     double t0 = now_s();
-    pthread_create(&t, NULL, put_thread, &a);
+    pthread_t t = start(put_range, &a);
     long sum = 0;
     for (long i = 1; i <= N; i++) {
         void *item;
@@ -176,17 +221,15 @@ static double run_janus_tt(size_t maxsize) {
     double dt = now_s() - t0;
     pthread_join(t, NULL);
     janus_queue_free(q);
-    if (sum != N * (N + 1) / 2) { fprintf(stderr, "tt: bad sum\n"); exit(1); }
+    check_sum(sum, N, "t2t");
     return N / dt;
 }
 
-/* thread -> thread, batched both ways */
-static double run_janus_tt_batch(size_t maxsize) {
+static double run_t2t_batch(size_t maxsize) {
     janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
-    producer_arg a = {q, N};
-    pthread_t t;
+    range_arg a = {q, 1, N, 0};
     double t0 = now_s();
-    pthread_create(&t, NULL, put_many_thread, &a);
+    pthread_t t = start(put_many_range, &a);
     long sum = 0, got_total = 0;
     void *items[256];
     while (got_total < N) {
@@ -199,25 +242,60 @@ static double run_janus_tt_batch(size_t maxsize) {
     double dt = now_s() - t0;
     pthread_join(t, NULL);
     janus_queue_free(q);
-    if (sum != N * (N + 1) / 2) { fprintf(stderr, "tt batch: bad sum\n"); exit(1); }
+    check_sum(sum, N, "t2t batch");
     return N / dt;
 }
 
-/* thread -> Swift task via janus_consume_async */
+/* 4 threads put, 4 threads get. */
+static double run_mpmc4_t2t(size_t maxsize) {
+    janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
+    range_arg p[4], c[4];
+    pthread_t pt[4], ct[4];
+    long share = N / 4;
+    double t0 = now_s();
+    for (int i = 0; i < 4; i++) {
+        c[i] = (range_arg){q, 0, 0, 0};
+        ct[i] = start(get_until_shutdown, &c[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        p[i] = (range_arg){q, 1 + i * share, share, 0};
+        pt[i] = start(put_range, &p[i]);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(pt[i], NULL);
+    janus_queue_shutdown(q, false);
+    long sum = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(ct[i], NULL);
+        sum += c[i].sum;
+    }
+    double dt = now_s() - t0;
+    janus_queue_free(q);
+    check_sum(sum, 4 * share, "mpmc4 t2t");
+    return 4 * share / dt;
+}
+
+/* ---------------- janus: C threads and Swift tasks ---------------- */
+
 static long consumed_sum;
-static int consume_fn(void *item, void *ctx) {
+static int consume_one_task(void *item, void *ctx) {
     (void)ctx;
     consumed_sum += (long)(intptr_t)item; /* one task: no race */
     return 0;
 }
 
-static double run_janus_t_to_task(size_t maxsize, int batched) {
+static int consume_shared(void *item, void *ctx) {
+    __atomic_fetch_add((long *)ctx, (long)(intptr_t)item, __ATOMIC_RELAXED);
+    return 0;
+}
+
+/* A C thread puts, one consumer task gets; until join says all were consumed. */
+static double run_t2a(size_t maxsize, int batched) {
     janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
     consumed_sum = 0;
-    janus_consumer *c = janus_consume_async(q, consume_fn, NULL, 1);
-    producer_arg a = {q, N};
+    janus_consumer *c = janus_consume_async(q, consume_one_task, NULL, 1);
+    range_arg a = {q, 1, N, 0};
     double t0 = now_s();
-    if (batched) put_many_thread(&a); else put_thread(&a);
+    if (batched) put_many_range(&a); else put_range(&a);
     janus_status s = janus_queue_join(q, JANUS_WAIT_FOREVER);
     double dt = now_s() - t0;
     if (s != JANUS_OK) die("join", s);
@@ -225,24 +303,52 @@ static double run_janus_t_to_task(size_t maxsize, int batched) {
     janus_consumer_wait(c, JANUS_WAIT_FOREVER);
     janus_consumer_free(c);
     janus_queue_free(q);
-    if (consumed_sum != N * (N + 1) / 2) { fprintf(stderr, "t->task: bad sum\n"); exit(1); }
+    check_sum(consumed_sum, N, "t2a");
     return N / dt;
 }
 
-/* Swift task -> thread via janus_produce_async */
-typedef struct { long next, last; } produce_ctx;
-static janus_status produce_fn(void **item_out, void *ctx) {
+/* 4 C threads put, a consumer of 4 tasks gets. */
+static double run_mpmc4_t2a(size_t maxsize) {
+    janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
+    long sum = 0;
+    janus_consumer *c = janus_consume_async(q, consume_shared, &sum, 4);
+    range_arg p[4];
+    pthread_t pt[4];
+    long share = N / 4;
+    double t0 = now_s();
+    for (int i = 0; i < 4; i++) {
+        p[i] = (range_arg){q, 1 + i * share, share, 0};
+        pt[i] = start(put_range, &p[i]);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(pt[i], NULL);
+    janus_status s = janus_queue_join(q, JANUS_WAIT_FOREVER);
+    double dt = now_s() - t0;
+    if (s != JANUS_OK) die("join", s);
+    janus_queue_shutdown(q, false);
+    janus_consumer_wait(c, JANUS_WAIT_FOREVER);
+    janus_consumer_free(c);
+    janus_queue_free(q);
+    check_sum(__atomic_load_n(&sum, __ATOMIC_RELAXED), 4 * share, "mpmc4 t2a");
+    return 4 * share / dt;
+}
+
+typedef struct {
+    long next, last;
+} produce_ctx;
+
+static janus_status produce_range(void **item_out, void *ctx) {
     produce_ctx *p = ctx;
-    if (p->next > p->last) return JANUS_SHUTDOWN;
+    if (p->next > p->last) return JANUS_SHUTDOWN; /* stop */
     *item_out = (void *)(intptr_t)p->next++;
     return JANUS_OK;
 }
 
-static double run_janus_task_to_t(size_t maxsize) {
+/* janus_produce_async puts, a C thread gets. */
+static double run_a2t(size_t maxsize) {
     janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
     produce_ctx pc = {1, N};
     double t0 = now_s();
-    janus_producer *p = janus_produce_async(q, produce_fn, &pc);
+    janus_producer *p = janus_produce_async(q, produce_range, &pc);
     long sum = 0;
     for (long i = 1; i <= N; i++) {
         void *item;
@@ -254,11 +360,42 @@ static double run_janus_task_to_t(size_t maxsize) {
     janus_producer_wait(p, JANUS_WAIT_FOREVER);
     janus_producer_free(p);
     janus_queue_free(q);
-    if (sum != N * (N + 1) / 2) { fprintf(stderr, "task->t: bad sum\n"); exit(1); }
+    check_sum(sum, N, "a2t");
     return N / dt;
 }
 
-/* ping-pong: thread -> task -> thread */
+/* 4 producers of janus_produce_async put, 4 C threads get. */
+static double run_mpmc4_a2t(size_t maxsize) {
+    janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
+    long share = N / 4;
+    produce_ctx pc[4];
+    janus_producer *p[4];
+    range_arg c[4];
+    pthread_t ct[4];
+    double t0 = now_s();
+    for (int i = 0; i < 4; i++) {
+        c[i] = (range_arg){q, 0, 0, 0};
+        ct[i] = start(get_until_shutdown, &c[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pc[i] = (produce_ctx){1 + i * share, (i + 1) * share};
+        p[i] = janus_produce_async(q, produce_range, &pc[i]);
+    }
+    for (int i = 0; i < 4; i++) janus_producer_wait(p[i], JANUS_WAIT_FOREVER);
+    janus_queue_shutdown(q, false);
+    long sum = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(ct[i], NULL);
+        sum += c[i].sum;
+    }
+    double dt = now_s() - t0;
+    for (int i = 0; i < 4; i++) janus_producer_free(p[i]);
+    janus_queue_free(q);
+    check_sum(sum, 4 * share, "mpmc4 a2t");
+    return 4 * share / dt;
+}
+
+/* Round trip: a C thread puts on `ping`, a consumer task puts it back on `pong`. */
 static janus_queue *pong_q;
 static int echo_fn(void *item, void *ctx) {
     (void)ctx;
@@ -267,27 +404,21 @@ static int echo_fn(void *item, void *ctx) {
     return 0;
 }
 
-static int cmp_long(const void *a, const void *b) {
-    long x = *(const long *)a, y = *(const long *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double run_pingpong_us(long rounds) {
+static double run_rtt_us(long rounds) {
     janus_queue *ping = janus_queue_new(JANUS_FIFO, 0);
     pong_q = janus_queue_new(JANUS_FIFO, 0);
     janus_consumer *c = janus_consume_async(ping, echo_fn, NULL, 1);
-    long *ns = malloc(rounds * sizeof(long));
+    double *us = malloc(rounds * sizeof(double));
     for (long i = 0; i < rounds; i++) {
         double t0 = now_s();
         janus_queue_put(ping, (void *)(intptr_t)i, JANUS_WAIT_FOREVER);
         void *back;
         janus_status s = janus_queue_get(pong_q, &back, JANUS_WAIT_FOREVER);
         if (s != JANUS_OK || (intptr_t)back != i) die("pong", s);
-        ns[i] = (long)((now_s() - t0) * 1e9);
+        us[i] = (now_s() - t0) * 1e6;
     }
-    qsort(ns, rounds, sizeof(long), cmp_long);
-    double med = ns[rounds / 2] / 1000.0;
-    free(ns);
+    double med = median(us, (int)rounds);
+    free(us);
     janus_queue_shutdown(ping, false);
     janus_consumer_wait(c, JANUS_WAIT_FOREVER);
     janus_consumer_free(c);
@@ -296,7 +427,7 @@ static double run_pingpong_us(long rounds) {
     return med;
 }
 
-/* baseline ping-pong: two mutex+condvar queues between two threads */
+/* Baseline round trip: two mutex+condvar queues between two threads. */
 static mc_queue mc_ping, mc_pong;
 static long mc_rounds;
 static void *mc_echo(void *arg) {
@@ -305,46 +436,77 @@ static void *mc_echo(void *arg) {
     return NULL;
 }
 
-static double run_mc_pingpong_us(long rounds) {
+static double run_mc_rtt_us(long rounds) {
     mc_init(&mc_ping, 0);
     mc_init(&mc_pong, 0);
     mc_rounds = rounds;
-    pthread_t t;
-    pthread_create(&t, NULL, mc_echo, NULL);
-    long *ns = malloc(rounds * sizeof(long));
+    pthread_t t = start(mc_echo, NULL);
+    double *us = malloc(rounds * sizeof(double));
     for (long i = 0; i < rounds; i++) {
         double t0 = now_s();
         mc_put(&mc_ping, (void *)(intptr_t)i);
         (void)mc_get(&mc_pong);
-        ns[i] = (long)((now_s() - t0) * 1e9);
+        us[i] = (now_s() - t0) * 1e6;
     }
     pthread_join(t, NULL);
-    qsort(ns, rounds, sizeof(long), cmp_long);
-    double med = ns[rounds / 2] / 1000.0;
-    free(ns);
+    double med = median(us, (int)rounds);
+    free(us);
     mc_free(&mc_ping);
     mc_free(&mc_pong);
     return med;
 }
 
-/* Allocations per million items while streaming thread -> task, after a warm-up. */
-static double run_allocs_per_item(size_t maxsize) {
-    janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
+/* A slow stream: a C thread puts one item, sleeps `gap_us`, again; one consumer task.
+ * Returns the process's CPU microseconds per item; `wall_us` gets the wall time per item. */
+static double run_slow(long gap_us, long items, double *wall_us) {
+    janus_queue *q = janus_queue_new(JANUS_FIFO, 0);
     consumed_sum = 0;
-    janus_consumer *c = janus_consume_async(q, consume_fn, NULL, 1);
-    producer_arg warm = {q, 100000};
-    put_thread(&warm);
+    janus_consumer *c = janus_consume_async(q, consume_one_task, NULL, 1);
+    struct timespec gap = {0, gap_us * 1000};
+    double c0 = cpu_s(), t0 = now_s();
+    for (long i = 1; i <= items; i++) {
+        janus_status s = janus_queue_put(q, (void *)(intptr_t)i, JANUS_WAIT_FOREVER);
+        if (s != JANUS_OK) die("put", s);
+        clock_nanosleep(CLOCK_MONOTONIC, 0, &gap, NULL);
+    }
     janus_queue_join(q, JANUS_WAIT_FOREVER);
-    long before = allocs();
-    producer_arg a = {q, N};
-    put_thread(&a);
-    janus_queue_join(q, JANUS_WAIT_FOREVER);
-    long after = allocs();
+    double cpu = cpu_s() - c0, wall = now_s() - t0;
     janus_queue_shutdown(q, false);
     janus_consumer_wait(c, JANUS_WAIT_FOREVER);
     janus_consumer_free(c);
     janus_queue_free(q);
-    return (double)(after - before) * 1e6 / (double)N;
+    check_sum(consumed_sum, items, "slow");
+    *wall_us = wall / items * 1e6;
+    return cpu / items * 1e6;
+}
+
+/* Allocations per million items streamed thread -> task in a steady state: the producer keeps
+ * the backlog under ~1000 items (a stream, not a growing burst), after a warm-up. */
+static void paced_put(janus_queue *q, long count) {
+    for (long i = 1; i <= count; i++) {
+        if ((i & 255) == 0)
+            while (janus_queue_qsize(q) > 768) sched_yield();
+        janus_status s = janus_queue_put(q, (void *)(intptr_t)i, JANUS_WAIT_FOREVER);
+        if (s != JANUS_OK) die("put", s);
+    }
+}
+
+static double run_allocs_per_million(size_t maxsize) {
+    janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
+    janus_consumer *c = janus_consume_async(q, consume_one_task, NULL, 1);
+    paced_put(q, 100000);
+    janus_queue_join(q, JANUS_WAIT_FOREVER);
+    __atomic_store_n(&alloc_count, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&counting, 1, __ATOMIC_RELAXED);
+    paced_put(q, N);
+    janus_queue_join(q, JANUS_WAIT_FOREVER);
+    __atomic_store_n(&counting, 0, __ATOMIC_RELAXED);
+    long counted = __atomic_load_n(&alloc_count, __ATOMIC_RELAXED);
+    janus_queue_shutdown(q, false);
+    janus_consumer_wait(c, JANUS_WAIT_FOREVER);
+    janus_consumer_free(c);
+    janus_queue_free(q);
+    return (double)counted * 1e6 / (double)N;
 }
 
 /* Heap bytes per queued pointer with 1,000,000 items in an unbounded queue. */
@@ -358,47 +520,66 @@ static double run_bytes_per_item(void) {
     return (double)((long)(m1.uordblks + m1.hblkhd) - (long)(m0.uordblks + m0.hblkhd)) / count;
 }
 
-#define FIGURE(name, unit, expr)                                   \
-    do {                                                           \
-        double v[16];                                              \
-        for (int r = 0; r < RUNS; r++) v[r] = (expr);              \
-        printf("%-44s %14.2f %s\n", name, median(v, RUNS), unit);  \
-        fflush(stdout);                                            \
+static const char *only;
+static int want(const char *name) {
+    if (!only) return 1;
+    char list[256];
+    snprintf(list, sizeof list, "%s", only);
+    for (char *tag = strtok(list, ","); tag; tag = strtok(NULL, ","))
+        if (strstr(name, tag)) return 1;
+    return 0;
+}
+
+#define FIGURE(name, unit, expr)                                      \
+    do {                                                              \
+        if (!want(name)) break;                                       \
+        double v[16];                                                 \
+        for (int r = 0; r < RUNS; r++) v[r] = (expr);                 \
+        printf("%s %.2f %s\n", name, median(v, RUNS), unit);          \
+        fflush(stdout);                                               \
     } while (0)
+
+static void slow_figures(const char *cpu_name, const char *wall_name, long gap_us, long items) {
+    if (!want(cpu_name)) return;
+    double cpu[16], wall[16];
+    int rounds = RUNS < 3 ? RUNS : 3;
+    for (int r = 0; r < rounds; r++) cpu[r] = run_slow(gap_us, items, &wall[r]);
+    printf("%s %.2f us_cpu\n", cpu_name, median(cpu, rounds));
+    printf("%s %.2f us\n", wall_name, median(wall, rounds));
+    fflush(stdout);
+}
 
 int main(int argc, char **argv) {
     if (argc > 1) N = atol(argv[1]);
     if (argc > 2) RUNS = atoi(argv[2]);
     if (RUNS < 1 || RUNS > 16) RUNS = 5;
-    const char *only = getenv("BENCH_ONLY");
-#define WANT(tag) (!only || strstr(only, tag))
-    if (WANT("base")) {
-        FIGURE("baseline_c_mutex_condvar_unbounded", "items/s", run_mc(0));
-        FIGURE("baseline_c_mutex_condvar_1024", "items/s", run_mc(1024));
-        FIGURE("baseline_c_mutex_condvar_pingpong", "us", run_mc_pingpong_us(20000));
-    }
-    if (WANT("t2task")) {
-        FIGURE("janus_thread_to_task_unbounded", "items/s", run_janus_t_to_task(0, 0));
-        FIGURE("janus_thread_to_task_1024", "items/s", run_janus_t_to_task(1024, 0));
-        FIGURE("janus_thread_to_task_batched_unbounded", "items/s", run_janus_t_to_task(0, 1));
-    }
-    if (WANT("task2t")) {
-        FIGURE("janus_task_to_thread_unbounded", "items/s", run_janus_task_to_t(0));
-        FIGURE("janus_task_to_thread_1024", "items/s", run_janus_task_to_t(1024));
-    }
-    if (WANT("t2t")) {
-        FIGURE("janus_thread_to_thread_unbounded", "items/s", run_janus_tt(0));
-        FIGURE("janus_thread_to_thread_1024", "items/s", run_janus_tt(1024));
-        FIGURE("janus_thread_to_thread_batched_unbounded", "items/s", run_janus_tt_batch(0));
-        FIGURE("janus_thread_to_thread_batched_1024", "items/s", run_janus_tt_batch(1024));
-    }
-    if (WANT("mem")) {
-        FIGURE("janus_allocations_per_million_items_thread_to_task", "allocs", run_allocs_per_item(0));
-        FIGURE("janus_allocations_per_million_items_thread_to_task_1024", "allocs", run_allocs_per_item(1024));
-        FIGURE("janus_bytes_per_queued_pointer", "bytes", run_bytes_per_item());
-    }
-    if (WANT("ping")) {
-        FIGURE("janus_pingpong_thread_task_thread", "us", run_pingpong_us(20000));
-    }
+    only = getenv("BENCH_ONLY");
+    const char *scale = getenv("SLOW_ITEMS_SCALE");
+    double slow_scale = scale ? atof(scale) : 1.0;
+
+    FIGURE("c_mutex_condvar_t2t_unbounded", "items/s", run_mc(0));
+    FIGURE("c_mutex_condvar_t2t_1024", "items/s", run_mc(1024));
+    FIGURE("c_mutex_condvar_rtt_t_t_t", "us", run_mc_rtt_us(20000));
+
+    FIGURE("janus_c_t2a_unbounded", "items/s", run_t2a(0, 0));
+    FIGURE("janus_c_t2a_1024", "items/s", run_t2a(1024, 0));
+    FIGURE("janus_c_a2t_unbounded", "items/s", run_a2t(0));
+    FIGURE("janus_c_a2t_1024", "items/s", run_a2t(1024));
+    FIGURE("janus_c_t2t_unbounded", "items/s", run_t2t(JANUS_FIFO, 0));
+    FIGURE("janus_c_t2t_1024", "items/s", run_t2t(JANUS_FIFO, 1024));
+    FIGURE("janus_c_mpmc4_t2a_1024", "items/s", run_mpmc4_t2a(1024));
+    FIGURE("janus_c_mpmc4_a2t_1024", "items/s", run_mpmc4_a2t(1024));
+    FIGURE("janus_c_mpmc4_t2t_1024", "items/s", run_mpmc4_t2t(1024));
+    FIGURE("janus_c_rtt_t_a_t", "us", run_rtt_us(20000));
+    slow_figures("janus_c_slow50us_cpu", "janus_c_slow50us_wall", 50, (long)(20000 * slow_scale));
+    slow_figures("janus_c_slow1ms_cpu", "janus_c_slow1ms_wall", 1000, (long)(2000 * slow_scale));
+    FIGURE("janus_c_batch256_t2a_unbounded", "items/s", run_t2a(0, 1));
+    FIGURE("janus_c_batch256_t2t_unbounded", "items/s", run_t2t_batch(0));
+    FIGURE("janus_c_batch256_t2t_1024", "items/s", run_t2t_batch(1024));
+    FIGURE("janus_c_lifo_t2t_1024", "items/s", run_t2t(JANUS_LIFO, 1024));
+    FIGURE("janus_c_priority_t2t_1024", "items/s", run_t2t(JANUS_PRIORITY, 1024));
+    FIGURE("janus_c_allocs_per_million_t2a_unbounded", "allocs", run_allocs_per_million(0));
+    FIGURE("janus_c_allocs_per_million_t2a_1024", "allocs", run_allocs_per_million(1024));
+    FIGURE("janus_c_bytes_per_queued_pointer", "bytes", run_bytes_per_item());
     return 0;
 }
