@@ -210,7 +210,7 @@ extension JanusQueue {
             >?
     ) async -> Result<T, QueueError> {
         let id = makeTaskID()
-        return await withTaskCancellationHandler {
+        let result = await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
                 var wakeups = Wakeups<Element>()
                 lock.lock()
@@ -225,8 +225,13 @@ extension JanusQueue {
             let continuation = withdraw(&state.pointee, &wakeups, id)
             unlock()
             wakeups.run(stamping: shared)
-            continuation?.resume(returning: .failure(.cancelled))
+            if let continuation {
+                shim_tsan_release(shared.resumeAnchor)
+                continuation.resume(returning: .failure(.cancelled))
+            }
         }
+        shim_tsan_acquire(shared.resumeAnchor)
+        return result
     }
 
     /// Runs `operation` with a time limit. When the limit passes first the operation is

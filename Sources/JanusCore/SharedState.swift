@@ -42,6 +42,9 @@ struct SharedState {
 
     @inlinable var flags: UnsafeMutablePointer<Atomic<Int>> { word(0) }
     @inlinable var done: UnsafeMutablePointer<Atomic<Int>> { word(1) }
+    /// Only an address: what ThreadSanitizer is told is released when a waiting task is resumed
+    /// and acquired when it wakes (see `shim_tsan_release`).
+    @inlinable var resumeAnchor: UnsafeMutableRawPointer { base + 2 * Self.lineSize }
     @inlinable var getSpin: UnsafeMutablePointer<Atomic<Int>> { word(3) }
     @inlinable var putSpin: UnsafeMutablePointer<Atomic<Int>> { word(4) }
     @inlinable var getServedAt: UnsafeMutablePointer<Atomic<Int>> { word(5) }

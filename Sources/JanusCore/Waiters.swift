@@ -1,3 +1,4 @@
+import CJanusShims
 import Synchronization
 
 /// A suspended task waiting for an item.
@@ -98,8 +99,8 @@ extension Wakeups where Element: Sendable {
     @inlinable consuming func run(stamping shared: SharedState) {
         if servedGetter || servedPutter { Self.noteServed(servedGetter, servedPutter, shared) }
         guard let first else { return }
-        Self.perform(first)
-        if let rest { for wakeup in rest { Self.perform(wakeup) } }
+        Self.perform(first, shared)
+        if let rest { for wakeup in rest { Self.perform(wakeup, shared) } }
     }
 
     @inline(never)
@@ -109,11 +110,15 @@ extension Wakeups where Element: Sendable {
         if putter { shared.putServedAt.pointee.store(now, ordering: .relaxed) }
     }
 
-    @inlinable static func perform(_ wakeup: Wakeup<Element>) {
+    @inlinable static func perform(_ wakeup: Wakeup<Element>, _ shared: SharedState) {
         switch wakeup {
         case .unpark(let parker): parker.unpark()
-        case .resumeGetter(let continuation, let result): continuation.resume(returning: result)
-        case .resume(let continuation, let result): continuation.resume(returning: result)
+        case .resumeGetter(let continuation, let result):
+            shim_tsan_release(shared.resumeAnchor)
+            continuation.resume(returning: result)
+        case .resume(let continuation, let result):
+            shim_tsan_release(shared.resumeAnchor)
+            continuation.resume(returning: result)
         case .release: break  // dropping the payload here, with no lock held, is the point
         }
     }

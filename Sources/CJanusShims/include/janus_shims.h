@@ -9,21 +9,22 @@ static inline void janus_cpu_relax(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__) || defined(__arm__)
     __asm__ __volatile__("yield");
-
-/// Asks the CPU to fetch the cache line at `p` for writing, ahead of the store that will need
-/// it: a put warms the slots it is about to fill while the line is nobody else's business.
-static inline void janus_prefetch_for_write(const void *p) {
-    __builtin_prefetch(p, 1, 3);
-}
-
 #endif
 }
 
-
 /// Asks the CPU to fetch the cache line at `p` for writing, ahead of the store that will need
 /// it: a put warms the slots it is about to fill while the line is nobody else's business.
 static inline void janus_prefetch_for_write(const void *p) {
     __builtin_prefetch(p, 1, 3);
 }
+
+/* ThreadSanitizer does not see that resuming a Swift continuation happens before the resumed
+ * task runs (swiftlang/swift#57803): the queue tells it, releasing at each resume and
+ * acquiring when a suspended waiter wakes. In shims.c, which SwiftPM compiles with the
+ * sanitizer's flags (Swift's importer does not see them); empty functions without it. Not
+ * named janus_*: libjanus.so exports exactly the janus_* symbols, the C ABI. */
+void shim_tsan_release(void *addr);
+void shim_tsan_acquire(void *addr);
+int shim_under_tsan(void);
 
 #endif
