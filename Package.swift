@@ -29,6 +29,8 @@ let package = Package(
         // examples/swift: a C-style callback thread bridged into `for await`.
         .executableTarget(name: "SwiftBridgeExample", dependencies: ["JanusCore"], path: "examples/swift"),
         .testTarget(name: "JanusCoreTests", dependencies: ["JanusCore"]),
+        // The C library's Swift side, below the C ABI: the consumer's stop contract.
+        .testTarget(name: "JanusCAPITests", dependencies: ["JanusCAPI", "JanusCore", "CJanus"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -348,12 +348,25 @@ typedef int (*janus_consume_fn)(void *item, void *ctx);
 /* Starts `tasks` Swift tasks that each loop: await an item from q's async
  * face, call fn(item, ctx), then janus_queue_task_done(q) (also after the call
  * that says stop).  The consumer stops as a whole
- * - when fn returns non-zero in any task: no further item is taken;
+ * - when fn returns non-zero in any task (see "Stopping" below);
  * - when it is cancelled (janus_consumer_cancel): an item a task had already
  *   taken goes to fn or to q's destroy, never nowhere;
  * - when q is shut down and drained (after a normal shutdown the items left
  *   are consumed first).
  * fn is never called after janus_consumer_wait() has reported the end.
+ *
+ * Stopping, with several tasks.  Each task looks at the consumer's stop mark
+ * after it takes an item and before it calls fn.  The task whose fn returned
+ * non-zero sets that mark as its first step once fn has returned; from then
+ * on no task hands a newly taken item to fn (it goes to q's destroy, with a
+ * task_done), and each other task makes at most one more call of fn: the one
+ * whose look came before the mark.  Until the mark is set the other tasks go
+ * on as before: normally that is a few instructions after fn returns, but a
+ * scheduler that preempts the stopping thread right there stretches it, and
+ * the others may then call fn for more items meanwhile.  So the contract, in
+ * terms that hold under any scheduling: every item taken goes to exactly one
+ * of fn and destroy; once the mark is set, at most tasks - 1 calls of fn
+ * begin; none begins after janus_consumer_wait() reported the end.
  * Returns NULL if q or fn is NULL, tasks is 0, or memory is short.  q and ctx
  * must outlive the consumer's run.  Does not block.  Thread safe. */
 JANUS_API janus_consumer *janus_consume_async(janus_queue *q, janus_consume_fn fn, void *ctx,

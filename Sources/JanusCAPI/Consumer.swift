@@ -20,13 +20,15 @@ final class Consumer: Sendable {
     // whatever the C program used to pass the handle on. The tasks themselves never read it: a
     // task that says stop goes through its task group instead.
 
-    /// Tests only: called right after the stop is recorded, to make that moment observable.
-    let stopRecorded: (@Sendable () -> Void)?
+    /// Tests only: called just before (false) and just after (true) the stop mark is set, so a
+    /// test can stretch the moment between `fn` returning and the mark (as a preempted thread
+    /// would) and see when the mark was set.
+    let stopHook: (@Sendable (_ marked: Bool) -> Void)?
 
-    init(queue: CQueue, callback: ConsumeCallback, stopRecorded: (@Sendable () -> Void)? = nil) {
+    init(queue: CQueue, callback: ConsumeCallback, stopHook: (@Sendable (Bool) -> Void)? = nil) {
         self.queue = queue
         self.callback = callback
-        self.stopRecorded = stopRecorded
+        self.stopHook = stopHook
     }
 
     func start(tasks count: Int) {
@@ -44,10 +46,10 @@ final class Consumer: Sendable {
 
     /// One consumer task. Returns true when `fn` said stop.
     ///
-    /// The stop contract of janus.h: the task whose `fn` said stop raises `stopping` before
-    /// anything else; every task looks at `stopping` after taking an item and before calling
-    /// `fn`, so once it is raised a task calls `fn` at most once more (for an item whose look
-    /// came first), and an item taken after it goes to `destroy`.
+    /// The stop contract of janus.h ("Stopping"): the task whose `fn` said stop raises
+    /// `stopping` as its first step; every task looks at `stopping` after taking an item and
+    /// before calling `fn`, so once it is raised each other task calls `fn` at most once more
+    /// (for an item whose look came first), and an item taken after it goes to `destroy`.
     private func run() async -> Bool {
         let queue = self.queue
         while !stopping.isSet {
@@ -69,8 +71,9 @@ final class Consumer: Sendable {
             }
             let verdict = callback.call(item)
             if verdict != 0 {
-                stopping.set()  // before anything else: no sibling may take another item
-                stopRecorded?()
+                stopHook?(false)
+                stopping.set()  // the first step: from here no sibling hands a new item to fn
+                stopHook?(true)
                 queue.markTasksDone(1)
                 return true
             }
