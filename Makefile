@@ -29,7 +29,7 @@ TSAN_CFLAGS := -fsanitize=thread -g -O1 -L$(TOOLCHAIN)/lib/swift/linux \
                -Wl,-rpath,$(TOOLCHAIN)/lib/swift/linux -ldispatch -lBlocksRuntime
 
 .PHONY: all lib run examples test test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan lib-tsan test-examples \
-        test-stress test-stress-asan test-fuzz test-valgrind soak fuzz \
+        test-stress test-stress-asan test-stress-tsan test-fuzz test-valgrind soak soak-tsan fuzz \
         test-install test-cpp test-python test-swiftpm install bench chart docs lint clean
 
 all: lib
@@ -45,7 +45,8 @@ run: examples
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run
 
 test: lint docs test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples \
-      test-stress test-stress-asan test-fuzz test-valgrind test-install test-cpp test-python test-swiftpm
+      test-stress test-stress-asan test-stress-tsan test-fuzz test-valgrind test-install test-cpp \
+      test-python test-swiftpm
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -88,10 +89,18 @@ test-examples: lib
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run-all
 
 # Reliability (Tests/stress, Tests/fuzz): a short stress run plus the hostile callers, the same
-# under ASan+UBSan, 30 s of libFuzzer on the committed corpus, valgrind over the examples and
-# the stress tests. `make soak SECONDS=3600` runs the stress test for as long as asked.
+# under ASan+UBSan, 30 s of the stress test against the ThreadSanitizer library, 30 s of
+# libFuzzer on the committed corpus, valgrind over the examples and the stress tests.
+# `make soak SECONDS=3600` runs the stress test for as long as asked, `make soak-tsan` the same
+# against the ThreadSanitizer build; a failing round prints its seed, and `make soak SEED=...`
+# starts a run with that round.
 STRESS_SECONDS ?= 5
+STRESS_TSAN_SECONDS ?= 30
 SECONDS ?= 600
+SEED ?=
+# Under ThreadSanitizer everything is several times slower: a round may take longer before
+# the stress test's watchdog calls it hung.
+TSAN_STRESS_ENV := TSAN_OPTIONS="suppressions=$(TSAN_SUPP) halt_on_error=1" STRESS_GRACE_S=180
 test-stress: lib
 	$(MAKE) -C Tests/stress LIBDIR=$(RELEASE) test SECONDS=$(STRESS_SECONDS)
 
@@ -107,8 +116,16 @@ test-valgrind: lib
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) valgrind
 	$(MAKE) -C Tests/stress LIBDIR=$(RELEASE) valgrind
 
+test-stress-tsan: lib-tsan
+	$(TSAN_STRESS_ENV) $(MAKE) -C Tests/stress LIBDIR=$(TSAN_LIB) OUT=bin-tsan CC=$(CLANG) \
+	  EXTRA_CFLAGS="$(TSAN_CFLAGS)" soak SECONDS=$(STRESS_TSAN_SECONDS) SEED=$(SEED)
+
 soak: lib
-	$(MAKE) -C Tests/stress LIBDIR=$(RELEASE) soak SECONDS=$(SECONDS)
+	$(MAKE) -C Tests/stress LIBDIR=$(RELEASE) soak SECONDS=$(SECONDS) SEED=$(SEED)
+
+soak-tsan: lib-tsan
+	$(TSAN_STRESS_ENV) $(MAKE) -C Tests/stress LIBDIR=$(TSAN_LIB) OUT=bin-tsan CC=$(CLANG) \
+	  EXTRA_CFLAGS="$(TSAN_CFLAGS)" soak SECONDS=$(SECONDS) SEED=$(SEED)
 
 fuzz: lib
 	$(MAKE) -C Tests/fuzz LIBDIR=$(RELEASE) CLANG=$(CLANG) run SECONDS=$(SECONDS)
@@ -144,14 +161,17 @@ DESTDIR ?=
 install: lib
 	packaging/install.sh $(RELEASE)/libjanus.so include "$(PREFIX)" "$(DESTDIR)"
 
-# Release builds; figures go to bench/results.txt. BENCH_ITEMS / BENCH_RUNS to change the size.
-BENCH_ITEMS ?= 2000000
-BENCH_RUNS  ?= 5
+# Release builds; figures go to bench/results.txt. janus (C ABI and Swift API) and its peers
+# (Rust async-channel, flume, tokio, crossbeam-channel; Go; Swift AsyncStream, AsyncChannel,
+# NIOAsyncSequenceProducer; Python janus) alternate round by round: BENCH_ITEMS per run,
+# BENCH_ROUNDS rounds, each figure the median. Not part of `make test`.
+BENCH_ITEMS  ?= 1000000
+BENCH_ROUNDS ?= 5
 bench: lib
 	$(SWIFT) build -c release --product JanusBench -Xswiftc -cross-module-optimization
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Iinclude bench/bench.c -L$(RELEASE) \
 	  -Wl,-rpath,$(RELEASE) -ljanus -pthread -o $(RELEASE)/janus-c-bench
-	bench/run.sh $(RELEASE)/janus-c-bench $(RELEASE)/JanusBench $(BENCH_ITEMS) $(BENCH_RUNS)
+	bench/run.sh $(RELEASE)/janus-c-bench $(RELEASE)/JanusBench $(BENCH_ITEMS) $(BENCH_ROUNDS)
 
 chart:
 	python3 bench/chart.py bench/results.txt bench/chart.png
