@@ -1,7 +1,8 @@
 """Python's janus on this machine, for comparison in `make bench` (skipped if not installed).
 
 Prints the same line format as the other benches: thread -> asyncio task items/s (unbounded
-and maxsize 1024) and the thread -> task -> thread round trip in microseconds.
+and maxsize 1024) and the thread -> task -> thread round trip in microseconds. Usage:
+janus_py.py [items] [rounds].
 """
 import asyncio
 import statistics
@@ -12,7 +13,7 @@ import time
 try:
     import janus
 except ImportError:
-    print("python_janus skipped (pip install janus to include it)")
+    print("python_janus skipped (pip install janus to include it)", file=sys.stderr)
     sys.exit(0)
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
@@ -66,13 +67,14 @@ async def ping_pong(rounds=5000):
 
 
 def figure(name, unit, values):
-    print(f"{name:<44} {statistics.median(values):14.2f} {unit}", flush=True)
+    print(f"{name} {statistics.median(values):.2f} {unit}", flush=True)
 
 
 async def main():
-    figure("python_janus_thread_to_task_unbounded", "items/s", [await thread_to_task(0) for _ in range(RUNS)])
-    figure("python_janus_thread_to_task_1024", "items/s", [await thread_to_task(1024) for _ in range(RUNS)])
-    figure("python_janus_pingpong_thread_task_thread", "us", [await ping_pong() for _ in range(RUNS)])
+    # Scenario names as the other benches' (bench/peers): t2a = thread -> task, rtt = round trip.
+    figure("python_janus_t2a_unbounded", "items/s", [await thread_to_task(0) for _ in range(RUNS)])
+    figure("python_janus_t2a_1024", "items/s", [await thread_to_task(1024) for _ in range(RUNS)])
+    figure("python_janus_rtt_t_a_t", "us", [await ping_pong() for _ in range(RUNS)])
 
 
 asyncio.run(main())

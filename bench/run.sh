@@ -1,20 +1,46 @@
 #!/usr/bin/env bash
-# Runs every benchmark and writes bench/results.txt (machine description + one line per figure).
-# Usage: bench/run.sh <c-bench-binary> <swift-bench-binary> [items] [runs]
-set -euo pipefail
+# Runs every benchmark program -- janus through the C ABI and the Swift API, the C
+# mutex+condvar baseline, the Rust and Go peers, the Swift peers, Python's janus -- and writes
+# bench/results.txt: the machine, then each figure as the median over the rounds.
+#
+# The programs alternate, one round of each at a time, so that a slow spell of this shared
+# machine (they come and go within minutes here) falls on all of them alike; figures are
+# compared within one run only.
+#
+# Usage: bench/run.sh <c-bench> <swift-bench> [items] [rounds]
+# A peer whose toolchain or packages are missing is skipped with a message saying what to
+# install (the peer scripts install Debian packages themselves when run as root).
+set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-c_bench="$1"; swift_bench="$2"; items="${3:-2000000}"; runs="${4:-5}"
+c_bench="$1"; swift_bench="$2"; items="${3:-1000000}"; rounds="${4:-5}"
 out="$here/results.txt"
+raw="$(mktemp)"
+trap 'rm -f "$raw"' EXIT
+
+python_rounds=1
+if ! python3 -c "import janus" 2>/dev/null; then
+  echo "bench: Python's janus skipped (pip install janus to include it)" >&2
+  python_rounds=0
+fi
+
+for round in $(seq "$rounds"); do
+  echo "bench: round $round of $rounds" >&2
+  "$c_bench" "$items" 1 | tee -a "$raw" || exit 1
+  "$swift_bench" "$items" 1 | tee -a "$raw" || exit 1
+  "$here/peers/run-native.sh" "$items" 1 | tee -a "$raw" || exit 1
+  "$here/peers/run-swift.sh" "$items" 1 | tee -a "$raw" || exit 1
+  if [ "$python_rounds" = 1 ]; then
+    # Python's janus moves ~0.1 M items/s: a tenth of the items is plenty.
+    python3 "$here/janus_py.py" "$((items / 10))" 1 | tee -a "$raw" || exit 1
+  fi
+done
+
 {
   echo "# janus benchmark, $(date -u +%Y-%m-%d)"
   echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr)"
   echo "# toolchain: $(swift --version 2>/dev/null | head -1)"
-  echo "# items per run: $items, median of $runs runs"
+  echo "# items per run: $items; each figure is the median of $rounds rounds, the programs alternating"
+  python3 "$here/summary.py" --medians "$raw"
 } > "$out"
-cat "$out"
-"$c_bench" "$items" "$runs" | tee -a "$out"
-"$swift_bench" "$items" "$runs" | tee -a "$out"
-if command -v python3 >/dev/null; then
-  python3 "$here/janus_py.py" 200000 3 | tee -a "$out"
-fi
+echo
 python3 "$here/summary.py" "$out"

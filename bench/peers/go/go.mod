@@ -1,0 +1,3 @@
+module janus/bench/peers/go
+
+go 1.19
