@@ -111,8 +111,11 @@ typedef enum janus_status {
                             negative timeout other than JANUS_WAIT_FOREVER,
                             task_done without an unfinished task */
     JANUS_ENOMEM = 21,   /* out of memory */
-    JANUS_EMISUSE = 22   /* a call at the wrong time: wait_closed on a queue
+    JANUS_EMISUSE = 22,  /* a call at the wrong time: wait_closed on a queue
                             that is not shut down */
+    JANUS_ESYS = 23      /* the system refused a resource the call needed;
+                            errno says which (EMFILE: no file descriptor
+                            left).  Nothing changed. */
 } janus_status;
 
 /* The order items come out in. */
@@ -269,11 +272,96 @@ JANUS_API size_t janus_queue_qsize(const janus_queue *q);
 JANUS_API bool janus_queue_empty(const janus_queue *q);
 /* Whether q is bounded and at its limit: 0 < maxsize <= qsize. */
 JANUS_API bool janus_queue_full(const janus_queue *q);
-/* The limit q was made with; 0 = unbounded. */
+/* The limit of q now (see janus_queue_set_maxsize); 0 = unbounded. */
 JANUS_API size_t janus_queue_maxsize(const janus_queue *q);
-/* Items put and not yet task_done'd (nor discarded by an immediate shutdown).
- * Goes up by one on every successful put; a get does not change it. */
+/* Items put and not yet task_done'd (nor discarded by an immediate shutdown
+ * or janus_queue_clear).  Goes up by one on every successful put; a get does
+ * not change it. */
 JANUS_API size_t janus_queue_unfinished_tasks(const janus_queue *q);
+/* How many callers are waiting in a get / in a put right now, threads and
+ * Swift tasks together (listed waiters; a caller still spinning briefly
+ * before it lists itself is not counted).  For metrics. */
+JANUS_API size_t janus_queue_getters(const janus_queue *q);
+JANUS_API size_t janus_queue_putters(const janus_queue *q);
+
+/* ------------------------------------------------------------------------ */
+/* Peek, clear, a changing maxsize (culsans's extras)                       */
+/* ------------------------------------------------------------------------ */
+
+/* The next item, left in q (culsans peek): *item_out is the pointer the next
+ * get would return, and it stays the queue's.  timeout_ms as for a get: with
+ * JANUS_NO_WAIT answers JANUS_EMPTY at once if q is empty, otherwise waits up
+ * to timeout_ms for an item.  Returns JANUS_OK, JANUS_EMPTY, JANUS_SHUTDOWN
+ * (shut down and nothing left), JANUS_EINVAL (NULL q or item_out, invalid
+ * timeout).
+ * When it is safe to look at *item_out: only while nobody can take that item
+ * meanwhile.  Any get, on any thread or task, may take it at once, and the
+ * taker then owns it (and may free it); an immediate shutdown, close, clear
+ * or free sends it to destroy.  So dereference it only when this thread is
+ * the queue's only consumer, or under a protocol of your own that keeps the
+ * others off it; the pointer value itself may always be compared or logged.
+ * A FIFO queue that is peeked at leaves its lock-free path for good (it then
+ * runs at the speed of a LIFO queue).  Blocks up to timeout_ms.  Thread safe. */
+JANUS_API janus_status janus_queue_peek(janus_queue *q, void **item_out, int64_t timeout_ms);
+
+/* Discards every item in q now (culsans clear), atomically: each goes to
+ * destroy exactly once, on this thread, with no lock held (must not call
+ * into q); unfinished_tasks goes down by their number (never below 0);
+ * putters waiting for room are admitted, first come first served.  Puts that
+ * run at the same time may land before or after it.  *cleared_out (if not
+ * NULL) gets the number discarded.  Returns JANUS_OK or JANUS_EINVAL (NULL
+ * q).  Does not block.  Thread safe. */
+JANUS_API janus_status janus_queue_clear(janus_queue *q, size_t *cleared_out);
+
+/* Changes q's limit while in use (culsans's settable maxsize); 0 = unbounded.
+ * Growing admits waiting putters, first come first served; shrinking keeps
+ * the items and makes puts wait until qsize is below the new limit.  A FIFO
+ * queue whose limit changes leaves its lock-free path for good (it then runs
+ * at the speed of a LIFO queue).  Returns JANUS_OK or JANUS_EINVAL (NULL q).
+ * Does not block.  Thread safe. */
+JANUS_API janus_status janus_queue_set_maxsize(janus_queue *q, size_t maxsize);
+
+/* ------------------------------------------------------------------------ */
+/* Event loops: a descriptor to wait on                                     */
+/* ------------------------------------------------------------------------ */
+
+/* What a readiness descriptor reports. */
+typedef enum janus_ready {
+    JANUS_READABLE = 1,  /* a get would not wait: an item is there, or shut down */
+    JANUS_WRITABLE = 2   /* a put would not wait: room is there, or shut down */
+} janus_ready;
+
+/* A file descriptor for an event loop (epoll, poll, select, libuv uv_poll_t,
+ * libevent, GLib, Python asyncio add_reader...) that is readable while `what`
+ * holds.  *fd_out gets it.  Made on the first call for each `what` (a Linux
+ * eventfd, close-on-exec, nonblocking), the same descriptor on every later
+ * call; owned by q: do not read, write or close it.  It stays open until q
+ * is freed and the last call inside q has returned; take it out of any
+ * epoll set that outlives q first (closing it removes it from epoll sets,
+ * but a set may still report it until then).
+ * The contract, level-like, with no edge trap:
+ * - JANUS_READABLE: after the descriptor wakes the loop, the loop gets with
+ *   JANUS_NO_WAIT until that answers JANUS_EMPTY.  Only such an answer (a get
+ *   or get_many with JANUS_NO_WAIT finding q empty) makes the descriptor
+ *   quiet; an item that arrives after it makes it readable again.  So it
+ *   never stays quiet while an item waits in q, and a loop that stops early
+ *   (items still there) is simply woken again.  It may wake the loop when
+ *   another consumer took the item first: the get then answers JANUS_EMPTY.
+ *   After shutdown it stays readable (gets answer JANUS_SHUTDOWN once q is
+ *   drained).
+ * - JANUS_WRITABLE: the same with puts: only a put with JANUS_NO_WAIT that
+ *   answers JANUS_FULL makes it quiet; room makes it readable again.  An
+ *   unbounded queue's stays readable.
+ * Register it for reading (EPOLLIN, POLLIN, UV_READABLE) in both cases,
+ * level-triggered (the default everywhere, and what "woken again" above
+ * means).  Edge-triggered (EPOLLET) works too, but then the loop must always
+ * go on until the JANUS_EMPTY / JANUS_FULL answer before it waits again: a
+ * descriptor that is already readable gets no new edge.  Costs nothing to a
+ * queue that never asked for one.
+ * Returns JANUS_OK, JANUS_EINVAL (NULL q or fd_out, `what` not a janus_ready)
+ * or JANUS_ESYS (no descriptor: errno is EMFILE, ENFILE or ENOMEM), nothing
+ * changed.  Does not block.  Thread safe. */
+JANUS_API janus_status janus_queue_fd(janus_queue *q, janus_ready what, int *fd_out);
 
 /* ------------------------------------------------------------------------ */
 /* Shutdown                                                                 */

@@ -182,3 +182,75 @@ public func janus_queue_wait_closed(_ q: OpaquePointer?, _ timeout_ms: Int64) ->
         return janus_status(queue.threadWaitClosed(wait))
     }
 }
+
+/// `janus_queue_getters` of include/janus.h, where it is documented; callable from Swift too.
+@_cdecl("janus_queue_getters")
+public func janus_queue_getters(_ q: OpaquePointer?) -> Int {
+    withQueue(q, orElse: 0) { $0.waitingGetters }
+}
+
+/// `janus_queue_putters` of include/janus.h, where it is documented; callable from Swift too.
+@_cdecl("janus_queue_putters")
+public func janus_queue_putters(_ q: OpaquePointer?) -> Int {
+    withQueue(q, orElse: 0) { $0.waitingPutters }
+}
+
+/// `janus_queue_peek` of include/janus.h, where it is documented; callable from Swift too.
+@_cdecl("janus_queue_peek")
+public func janus_queue_peek(
+    _ q: OpaquePointer?, _ item_out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ timeout_ms: Int64
+) -> janus_status {
+    withQueue(q, orElse: JANUS_EINVAL) { queue in
+        guard let item_out else { return JANUS_EINVAL }
+        guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
+        switch queue.threadPeek(wait) {
+        case .success(let item):
+            item_out.pointee = item.raw
+            return JANUS_OK
+        case .failure(let error):
+            return janus_status(error)
+        }
+    }
+}
+
+/// `janus_queue_clear` of include/janus.h, where it is documented; callable from Swift too.
+@_cdecl("janus_queue_clear")
+public func janus_queue_clear(_ q: OpaquePointer?, _ cleared_out: UnsafeMutablePointer<Int>?) -> janus_status {
+    withQueue(q, orElse: JANUS_EINVAL) { queue in
+        let cleared = queue.clear()
+        cleared_out?.pointee = cleared
+        return JANUS_OK
+    }
+}
+
+/// `janus_queue_set_maxsize` of include/janus.h, where it is documented; callable from Swift too.
+@_cdecl("janus_queue_set_maxsize")
+public func janus_queue_set_maxsize(_ q: OpaquePointer?, _ maxsize: Int) -> janus_status {
+    withQueue(q, orElse: JANUS_EINVAL) { queue in
+        // size_t arrives as Int: a limit above Int.max arrives negative, which is unbounded.
+        queue.maxsize = maxsize
+        return JANUS_OK
+    }
+}
+
+/// `janus_queue_fd` of include/janus.h, where it is documented; callable from Swift too.
+@_cdecl("janus_queue_fd")
+public func janus_queue_fd(_ q: OpaquePointer?, _ what: janus_ready, _ fd_out: UnsafeMutablePointer<Int32>?)
+    -> janus_status
+{
+    withQueue(q, orElse: JANUS_EINVAL) { queue in
+        guard let fd_out else { return JANUS_EINVAL }
+        let readiness: Readiness
+        switch what {
+        case JANUS_READABLE: readiness = .readable
+        case JANUS_WRITABLE: readiness = .writable
+        default: return JANUS_EINVAL
+        }
+        do throws(QueueError) {
+            fd_out.pointee = try queue.descriptor(for: readiness)
+            return JANUS_OK
+        } catch {
+            return janus_status(error)
+        }
+    }
+}

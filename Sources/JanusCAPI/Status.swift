@@ -1,4 +1,5 @@
 import CJanus
+import Glibc
 import JanusCore
 
 extension janus_status {
@@ -13,6 +14,9 @@ extension janus_status {
         case .misuse: self = JANUS_EMISUSE
         // C calls never wait as tasks; a cancelled wait is reported as the end of the wait.
         case .cancelled: self = JANUS_SHUTDOWN
+        case .systemError(let code):
+            errno = code  // janus.h: errno says which resource
+            self = JANUS_ESYS
         }
     }
 
@@ -37,6 +41,7 @@ public func janus_strerror(_ status: janus_status) -> UnsafePointer<CChar> {
         case JANUS_EINVAL: "invalid argument"
         case JANUS_ENOMEM: "out of memory"
         case JANUS_EMISUSE: "misuse of the queue"
+        case JANUS_ESYS: "the system refused a resource (see errno)"
         default: "unknown janus status"
         }
     return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)

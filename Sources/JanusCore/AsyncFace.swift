@@ -48,6 +48,19 @@ public struct AsyncFace<Element: Sendable>: Sendable {
         try queue.threadGet(.noWait).get()
     }
 
+    /// The next item, left in the queue (culsans `peek`), suspending while the queue is empty. A
+    /// snapshot: another caller may take that item at once.
+    /// - Throws: `.empty` (timeout), `.shutDown` once shut down with nothing left, `.cancelled`.
+    /// A FIFO queue that is peeked at leaves its lock-free path for good (LIFO-like speed).
+    @inlinable public func peek(timeout: Duration? = nil) async throws(QueueError) -> Element {
+        try await queue.taskPeek(TaskWait(timeout)).get()
+    }
+
+    /// The next item if there is one now, left in the queue. - Throws: `.empty`, `.shutDown`.
+    @inlinable public func peekNowait() throws(QueueError) -> Element {
+        try queue.threadPeek(.noWait).get()
+    }
+
     /// Puts the items in order, sharing one timeout; stops at the first that cannot go in.
     /// - Throws: ``PutManyError`` with the reason and how many items (a prefix) went in.
     @inlinable public func putMany(_ items: some Sequence<Element>, timeout: Duration? = nil) async throws(PutManyError)

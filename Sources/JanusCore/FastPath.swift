@@ -44,7 +44,7 @@ extension JanusQueue {
         guard let lane else { return false }
         // Relaxed: a stale "nobody waits" only lets this put go ahead of a putter that registered
         // at the same moment (a tie); the lane's own checks keep the queue's bounds.
-        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.putters != 0 { return false }
+        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.putsLocked != 0 { return false }
         guard lane.push(item) == .pushed else { return false }
         if shared.flags.pointee.load(ordering: .sequentiallyConsistent) & QueueFlags.afterPut != 0 {
             settleWaiters()
@@ -56,7 +56,7 @@ extension JanusQueue {
     @inline(__always)
     @inlinable package func fastGet() -> Element? {
         guard let lane else { return nil }
-        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getters != 0 { return nil }
+        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getsLocked != 0 { return nil }
         guard let item = lane.pop() else { return nil }
         if shared.flags.pointee.load(ordering: .sequentiallyConsistent) & QueueFlags.afterGet != 0 {
             settleWaiters()
@@ -68,7 +68,7 @@ extension JanusQueue {
     /// length (0 when somebody waits or there is no lane; short when the lane filled up).
     @inlinable package func fastPut(contentsOf items: UnsafeBufferPointer<Element>) -> Int {
         guard let lane, !items.isEmpty else { return 0 }
-        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.putters != 0 { return 0 }
+        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.putsLocked != 0 { return 0 }
         let done = lane.push(contentsOf: items)
         if done > 0
             && shared.flags.pointee.load(ordering: .sequentiallyConsistent) & QueueFlags.afterPut != 0
@@ -82,7 +82,7 @@ extension JanusQueue {
     /// how many it took (0 when somebody waits, there is no lane or it is empty).
     @inlinable package func fastGet(into buffer: UnsafeMutableBufferPointer<Element>) -> Int {
         guard let lane, !buffer.isEmpty else { return 0 }
-        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getters != 0 { return 0 }
+        if shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getsLocked != 0 { return 0 }
         let taken = lane.pop(into: buffer)
         if taken > 0
             && shared.flags.pointee.load(ordering: .sequentiallyConsistent) & QueueFlags.afterGet != 0
@@ -90,6 +90,11 @@ extension JanusQueue {
             settleWaiters()
         }
         return taken
+    }
+
+    /// The items are in the lane (a FIFO queue that has not left it): the lock-free paths apply.
+    @inlinable var usesLane: Bool {
+        lane != nil && shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.offLane == 0
     }
 
     /// Comes in after a lock-free step that a waiter may be waiting for.
@@ -149,7 +154,7 @@ extension JanusQueue {
         var round = 0
         if budget > 0 {
             while round < SpinPolicy.quickRounds
-                && shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getters == 0
+                && shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getsLocked == 0
             {
                 if lane.mayPop, let item = fastGet() { return item }
                 SpinPolicy.pause(round)
@@ -159,7 +164,7 @@ extension JanusQueue {
         started = MonotonicDeadline.nanosecondsNow()
         guard budget > 0, SpinPolicy.enter() else { return nil }
         defer { SpinPolicy.leave() }
-        while shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getters == 0 {
+        while shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getsLocked == 0 {
             if lane.mayPop, let item = fastGet() {
                 SpinPolicy.caught(shared.getSpin)
                 return item
@@ -175,7 +180,7 @@ extension JanusQueue {
     @inlinable func spinPut(_ item: Element, started: inout Int) -> Bool {
         guard let lane else { return false }
         let budget = shared.putSpin.pointee.load(ordering: .relaxed)
-        let stop = QueueFlags.putters | QueueFlags.shutDown
+        let stop = QueueFlags.putsLocked | QueueFlags.shutDown
         var round = 0
         if budget > 0 {
             while round < SpinPolicy.quickRounds && shared.flags.pointee.load(ordering: .relaxed) & stop == 0 {
@@ -203,7 +208,7 @@ extension JanusQueue {
     /// while that pays off, with the same growing pauses, and not once somebody waits.
     @inlinable func spinGetLocked(started: Int) -> Element? {
         let budget = shared.getSpin.pointee.load(ordering: .relaxed)
-        guard lane == nil, budget > 0, SpinPolicy.enter() else { return nil }
+        guard !usesLane, budget > 0, SpinPolicy.enter() else { return nil }
         defer { SpinPolicy.leave() }
         var round = 0
         while shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getters == 0 {

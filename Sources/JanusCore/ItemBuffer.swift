@@ -65,6 +65,16 @@ struct ItemBuffer<Element> {
         }
     }
 
+    /// The next item in the queue's ordering, left in place; nil when empty.
+    /// - Complexity: O(1).
+    @inlinable func peek() -> Element? {
+        switch kind {
+        case .fifo: ring.isEmpty ? nil : ring[0]
+        case .lifo: ring.isEmpty ? nil : ring[ring.count - 1]
+        case .priority: heap.first?.element
+        }
+    }
+
     /// Moves every item out in the queue's ordering (for an immediate shutdown), leaving the
     /// buffer empty with its memory given back.
     @inlinable mutating func removeAll() -> [Element] {

@@ -12,6 +12,7 @@ extension JanusQueue {
         var wakeups = Wakeups<Element>()
         lock.lock()
         let outcome = state.pointee.get(&wakeups)
+        if case .empty = outcome, case .noWait = wait { state.pointee.quietReadable(&wakeups) }
         unlock()
         wakeups.run(stamping: shared)
         switch outcome {
@@ -30,7 +31,7 @@ extension JanusQueue {
     @inlinable package func waitForItem(timeout: Duration?) async -> Result<Element, QueueError> {
         var started = 0
         if let item = spinGet(started: &started) { return .success(item) }
-        if lane == nil {
+        if !usesLane {
             started = MonotonicDeadline.nanosecondsNow()
             if let item = spinGetLocked(started: started) { return .success(item) }
         }
@@ -91,7 +92,7 @@ extension JanusQueue {
         guard case .until(let timeout) = wait else { return .failure(.full) }
         var started = 0
         if spinPut(item, started: &started) { return .success(()) }
-        if lane == nil { started = MonotonicDeadline.nanosecondsNow() }
+        if !usesLane { started = MonotonicDeadline.nanosecondsNow() }
         let result: Result<Void, QueueError>
         if let timeout {
             result = await withTimeout(timeout, reporting: .full) { await self.suspendPut(item) }

@@ -29,6 +29,7 @@ extension JanusQueue {
             return .failure(.shutDown)
         case .empty:
             guard case .until(let deadline) = wait else {
+                state.pointee.quietReadable(&wakeups)  // an event loop's descriptor goes quiet
                 unlock()
                 wakeups.run(stamping: shared)
                 return .failure(.empty)
@@ -109,6 +110,7 @@ extension JanusQueue {
             return .failure(.shutDown)
         case .full:
             guard case .until(let deadline) = wait else {
+                state.pointee.quietWritable(&wakeups)
                 unlock()
                 wakeups.run(stamping: shared)
                 return .failure(.full)
@@ -241,7 +243,7 @@ extension JanusQueue {
     /// A listed waiter of a queue without a lane spins on its parker while that pays off
     /// (`SpinPolicy`); true when it was served meanwhile.
     @inlinable func spinListed(_ parker: ThreadParker, _ side: WaitSide) -> Bool {
-        guard lane == nil else { return false }
+        guard !usesLane else { return false }
         let budget = shared.spinBudget(side)
         let nanoseconds = budget.pointee.load(ordering: .relaxed)
         guard nanoseconds > 0 else { return false }

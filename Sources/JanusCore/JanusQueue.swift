@@ -1,3 +1,4 @@
+import CJanusShims
 import Synchronization
 
 /// A queue shared by OS threads and Swift concurrency tasks: Python's janus for Swift.
@@ -31,9 +32,6 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     @usableFromInline let shared: SharedState
     /// Ids for waiting tasks, so that cancellation can find its own waiter.
     @usableFromInline let nextTaskID = Atomic<UInt64>(1)
-    /// The `maxsize` given at init, as given: the C library reports a `size_t` limit above
-    /// `Int.max` (which arrives here negative, and works as unbounded) back unchanged.
-    @usableFromInline package let requestedMaxsize: Int
     /// Called for every item an immediate shutdown discards, with no lock held.
     @usableFromInline package let onDiscard: (@Sendable (Element) -> Void)?
 
@@ -53,18 +51,21 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     @inlinable package init(
         _ ordering: QueueOrdering<Element>, maxsize: Int, onDiscard: (@Sendable (Element) -> Void)?
     ) {
-        requestedMaxsize = maxsize
         lock = QueueLock()
         shared = SharedState(lockedPuts: lock.companion)
         lane = ordering.kind == .fifo ? Lane.make(maxsize: maxsize) : nil
         state = .allocate(capacity: 1)
         state.initialize(
             to: QueueStateMachine(ordering: ordering, maxsize: maxsize, lane: lane, shared: shared))
+        shared.maxsize.pointee.store(maxsize, ordering: .relaxed)
         self.onDiscard = onDiscard
     }
 
     deinit {
-        // No waiter can be left: each one keeps the queue alive while it waits.
+        // No waiter can be left: each one keeps the queue alive while it waits. The readiness
+        // descriptors close only now, when no signal for them can still be on its way.
+        if state.pointee.readableFD >= 0 { shim_close(state.pointee.readableFD) }
+        if state.pointee.writableFD >= 0 { shim_close(state.pointee.writableFD) }
         let left = state.pointee.release()
         state.deinitialize(count: 1)
         state.deallocate()
@@ -82,7 +83,10 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     // MARK: Snapshots
 
     /// The number of queued items (janus `qsize`). A snapshot: it may change at once.
-    @inlinable public var count: Int { lane?.count ?? withState { $0.count } }
+    @inlinable public var count: Int {
+        if let lane, shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.offLane == 0 { return lane.count }
+        return withState { $0.count }
+    }
     /// True when no item is queued.
     @inlinable public var isEmpty: Bool { count == 0 }
     /// True when `0 < maxsize <= count`.
@@ -90,8 +94,27 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
         let limit = maxsize
         return limit > 0 && count >= limit
     }
-    /// The most items the queue holds; 0 means unbounded.
-    @inlinable public var maxsize: Int { Swift.max(0, requestedMaxsize) }
+    /// The most items the queue holds; 0 means unbounded (culsans: changeable while in use).
+    ///
+    /// Setting it is thread safe and takes effect at once: a larger limit (or 0) admits waiting
+    /// putters, first come first served; a smaller one keeps the items there and makes puts
+    /// wait until the queue is below it; a negative one means unbounded. A FIFO queue whose
+    /// limit is changed leaves its lock-free path for good (LIFO-like speed after that).
+    @inlinable public var maxsize: Int {
+        get { Swift.max(0, requestedMaxsize) }
+        set {
+            var wakeups = Wakeups<Element>()
+            lock.lock()
+            state.pointee.setMaxsize(newValue, &wakeups)
+            shared.maxsize.pointee.store(newValue, ordering: .relaxed)
+            unlock()
+            wakeups.run(stamping: shared)
+        }
+    }
+
+    /// The limit as last given (init or `maxsize`), as given: the C library reports a `size_t`
+    /// limit above `Int.max` (which arrives here negative, and works as unbounded) back unchanged.
+    @inlinable package var requestedMaxsize: Int { shared.maxsize.pointee.load(ordering: .relaxed) }
     /// Items put and not yet marked done with `taskDone`.
     @inlinable public var unfinishedTasks: Int { shared.unfinishedTasks(lane) }
     /// True once `shutdown` or `close` has been called.
@@ -104,6 +127,12 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     /// How many callers wait in each list right now. For tests (a "did suspend" gate) and
     /// diagnostics; like every snapshot it may change at once.
     @inlinable package var waiting: WaitingCounts { withState { $0.waiting } }
+
+    /// How many callers wait in `get` right now (listed; a caller still spinning before it
+    /// lists itself is not counted). A snapshot, for metrics.
+    @inlinable public var waitingGetters: Int { withState { $0.getters.count } }
+    /// How many callers wait in `put` right now. A snapshot, for metrics.
+    @inlinable public var waitingPutters: Int { withState { $0.putters.count } }
 
     /// The slots allocated for items right now (lane, ring or heap), for the tests of SPEC §4.5.
     @inlinable package var storageSlots: Int {
@@ -152,10 +181,17 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Releases the lock after publishing what the lock-free paths must know (every unlock in the
-    /// queue goes through here).
+    /// queue goes through here), then signals the readiness descriptors the event asked for.
     @inline(__always)
     @inlinable func unlock() {
         state.pointee.publishFlags()
+        guard state.pointee.pendingSignals != 0 else {
+            lock.unlock()
+            return
+        }
+        let (readable, writable) = state.pointee.takeSignals()
         lock.unlock()
+        if readable >= 0 { _ = shim_eventfd_signal(readable) }
+        if writable >= 0 { _ = shim_eventfd_signal(writable) }
     }
 }

@@ -20,6 +20,10 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The waiting task was cancelled. A cancelled get took no item and a cancelled put
     /// inserted nothing. (C callers never see this; their consumers simply stop.)
     case cancelled
+    /// The operating system refused a resource the call needed, with this `errno` (a readiness
+    /// descriptor when the process is out of them: `EMFILE`). Nothing changed. C: `JANUS_ESYS`,
+    /// with `errno` set.
+    case systemError(Int32)
 
     /// A short English phrase, like the C library's `janus_strerror`.
     @inlinable public var description: String {
@@ -31,6 +35,7 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidArgument: "invalid argument"
         case .misuse: "misuse of the queue"
         case .cancelled: "task was cancelled"
+        case .systemError(let code): "the system refused a resource (errno \(code))"
         }
     }
 }

@@ -44,12 +44,14 @@ package struct WaitingCounts: Equatable, Sendable {
     @usableFromInline package var putters: Int
     @usableFromInline package var joiners: Int
     @usableFromInline package var closers: Int
+    @usableFromInline package var peekers: Int
 
-    @inlinable package init(getters: Int = 0, putters: Int = 0, joiners: Int = 0, closers: Int = 0) {
+    @inlinable package init(getters: Int = 0, putters: Int = 0, joiners: Int = 0, closers: Int = 0, peekers: Int = 0) {
         self.getters = getters
         self.putters = putters
         self.joiners = joiners
         self.closers = closers
+        self.peekers = peekers
     }
 }
 
@@ -58,9 +60,12 @@ struct QueueStateMachine<Element> {
     /// The locked storage (see the type's comment); empty and unused when there is a lane.
     @usableFromInline var items: ItemBuffer<Element>
     @usableFromInline let lane: Lane<Element>?
+    /// False once the queue has left its lane for the locked buffer (`leaveLane`): the lane is
+    /// then closed and empty, and the items live in `items` like a LIFO queue's.
+    @usableFromInline var laneActive: Bool
     @usableFromInline let shared: SharedState
-    /// 0 means unbounded.
-    @usableFromInline let maxsize: Int
+    /// 0 means unbounded. Changed only by `setMaxsize`.
+    @usableFromInline var maxsize: Int
     @usableFromInline var isShutdown = false
     /// The flags as last stored in `shared.flags`.
     @usableFromInline var published = 0
@@ -68,23 +73,43 @@ struct QueueStateMachine<Element> {
     @usableFromInline var putters = Ring<PutWaiter<Element>>()
     @usableFromInline var joiners = Ring<SignalWaiter>()
     @usableFromInline var closers = Ring<SignalWaiter>()
+    /// Waiting peeks: woken (to look again) once an item is there or the queue is shut down.
+    @usableFromInline var peekers = Ring<SignalWaiter>()
+    /// The readiness descriptors (`Readiness.swift`), -1 until asked for, and whether each is
+    /// quiet and waiting for the next item (readable) or the next room (writable).
+    @usableFromInline var readableFD: Int32 = -1
+    @usableFromInline var writableFD: Int32 = -1
+    @usableFromInline var readableArmed = false
+    @usableFromInline var writableArmed = false
+    /// Descriptors to signal after unlocking (`Readiness.signal...` bits), taken by the unlock.
+    @usableFromInline var pendingSignals = 0
 
     @inlinable init(ordering: QueueOrdering<Element>, maxsize: Int, lane: Lane<Element>?, shared: SharedState) {
         items = ItemBuffer(ordering)
         self.maxsize = Swift.max(0, maxsize)
         self.lane = lane
+        laneActive = lane != nil
         self.shared = shared
     }
 
-    @inlinable var count: Int { lane?.count ?? items.count }
+    /// The lane while items live there; nil for the locked buffer.
+    @inlinable var activeLane: Lane<Element>? { laneActive ? lane : nil }
+
+    @inlinable var count: Int { activeLane?.count ?? items.count }
+    /// There is room for one more item.
+    @inlinable var hasRoom: Bool { maxsize == 0 || count < maxsize }
     @inlinable var isFull: Bool { maxsize > 0 && count >= maxsize }
     /// Shut down, and no caller still inside a waiting call (SPEC §2 `closed`).
-    @inlinable var isClosed: Bool { isShutdown && getters.isEmpty && putters.isEmpty && joiners.isEmpty }
+    @inlinable var isClosed: Bool {
+        isShutdown && getters.isEmpty && putters.isEmpty && joiners.isEmpty && peekers.isEmpty
+    }
 
     /// How many callers wait in each list: a hook for tests that must know a waiter is parked
     /// or suspended before they act, instead of sleeping.
     @inlinable var waiting: WaitingCounts {
-        WaitingCounts(getters: getters.count, putters: putters.count, joiners: joiners.count, closers: closers.count)
+        WaitingCounts(
+            getters: getters.count, putters: putters.count, joiners: joiners.count, closers: closers.count,
+            peekers: peekers.count)
     }
 
     @inlinable var totalPuts: Int { shared.totalPuts(lane) }
@@ -102,6 +127,7 @@ struct QueueStateMachine<Element> {
         putters.release()
         joiners.release()
         closers.release()
+        peekers.release()
         return left
     }
 
@@ -115,6 +141,9 @@ struct QueueStateMachine<Element> {
         if !putters.isEmpty { flags |= QueueFlags.putters }
         if !joiners.isEmpty { flags |= QueueFlags.joiners }
         if isShutdown { flags |= QueueFlags.shutDown }
+        if readableArmed || !peekers.isEmpty { flags |= QueueFlags.readable }
+        if writableArmed { flags |= QueueFlags.writable }
+        if !laneActive && lane != nil { flags |= QueueFlags.offLane }
         if flags != published {
             shared.flags.pointee.store(flags, ordering: .sequentiallyConsistent)
             published = flags
@@ -125,13 +154,13 @@ struct QueueStateMachine<Element> {
 
     /// The next item in the queue's ordering, or nil when there is none.
     @inlinable mutating func take() -> Element? {
-        if let lane { return lane.pop() }
+        if let lane = activeLane { return lane.pop() }
         return items.isEmpty ? nil : items.remove()
     }
 
     /// Inserts `item` if there is room. Only while not shut down (the lane is closed then).
     @inlinable mutating func offer(_ item: Element) -> Bool {
-        if let lane { return lane.push(item) == .pushed }
+        if let lane = activeLane { return lane.push(item) == .pushed }
         if isFull { return false }
         items.insert(item)
         countLockedPut()
@@ -153,8 +182,9 @@ struct QueueStateMachine<Element> {
     /// The locked buffer changes only in events, which keep the lists settled themselves: there
     /// only a lock-free `taskDone` (the joiners) can have changed anything behind the lock.
     @inlinable mutating func settle(_ wakeups: inout Wakeups<Element>) {
-        if lane != nil { settleLists(&wakeups) }
+        if laneActive { settleLists(&wakeups) }
         settleJoiners(&wakeups)
+        settleWatchers(&wakeups)
     }
 
     /// Serving getters makes room and admitting putters makes items, so the two alternate until
@@ -224,7 +254,9 @@ struct QueueStateMachine<Element> {
             return .inserted
         }
         if !putters.isEmpty { return .full }  // room goes to those who wait first
-        return offer(item) ? .inserted : .full
+        guard offer(item) else { return .full }
+        settleWatchers(&wakeups)
+        return .inserted
     }
 
     /// The put found the queue full and the caller waits for room, first come first served. The
@@ -282,6 +314,7 @@ struct QueueStateMachine<Element> {
         // Getters still waiting after settling mean there is no item; they come first anyway.
         if getters.isEmpty, let item = take() {
             if !isShutdown && !putters.isEmpty { settleLists(&wakeups) }
+            settleWatchers(&wakeups)
             return .item(item)
         }
         return isShutdown ? .shutDown : .empty
@@ -302,6 +335,7 @@ struct QueueStateMachine<Element> {
             taken += 1
             if !isShutdown && !putters.isEmpty { settleLists(&wakeups) }
         }
+        if taken > 0 { settleWatchers(&wakeups) }
         return taken
     }
 
@@ -371,11 +405,11 @@ struct QueueStateMachine<Element> {
         // From here no put reserves a slot; puts already in flight finish, and `take` waits for
         // them, so an item that a put has reserved is served, discarded or left for gets below,
         // never stranded behind a getter woken with `.shutDown`.
-        lane?.close()
+        activeLane?.close()
         var discarded: [Element] = []
         if immediate {
             discarded = items.removeAll()
-            if let lane { discarded += lane.drain() }
+            if let lane = activeLane { discarded += lane.drain() }
             if !discarded.isEmpty { discard(discarded.count) }
         } else {
             settleGetters(&wakeups)
@@ -383,6 +417,7 @@ struct QueueStateMachine<Element> {
         while !getters.isEmpty { serve(getters.removeFirst(), .failure(.shutDown), &wakeups) }
         while !putters.isEmpty { refuse(putters.removeFirst(), .shutDown, &wakeups) }
         settleJoiners(&wakeups)
+        settleWatchers(&wakeups)
         closeIfQuiet(&wakeups)
         return discarded
     }

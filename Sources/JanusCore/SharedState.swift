@@ -20,7 +20,7 @@ struct SharedState {
     @usableFromInline let lockedPuts: UnsafeMutablePointer<Atomic<Int>>
 
     @inlinable static var lineSize: Int { 128 }
-    @inlinable static var words: Int { 7 }
+    @inlinable static var words: Int { 8 }
 
     @inlinable init(lockedPuts: UnsafeMutablePointer<Atomic<Int>>) {
         self.lockedPuts = lockedPuts
@@ -49,6 +49,8 @@ struct SharedState {
     @inlinable var putSpin: UnsafeMutablePointer<Atomic<Int>> { word(4) }
     @inlinable var getServedAt: UnsafeMutablePointer<Atomic<Int>> { word(5) }
     @inlinable var putServedAt: UnsafeMutablePointer<Atomic<Int>> { word(6) }
+    /// `maxsize` as last given, for readers outside the lock (the state machine's is the truth).
+    @inlinable var maxsize: UnsafeMutablePointer<Atomic<Int>> { word(7) }
 }
 
 /// Which kind of wait a `SpinPolicy` budget is for.
@@ -95,9 +97,20 @@ enum QueueFlags {
     @inlinable static var joiners: Int { 4 }
     /// The queue is shut down.
     @inlinable static var shutDown: Int { 8 }
+    /// Somebody waits for an item to be there without taking it (a quiet readable descriptor,
+    /// a waiting peek): a lock-free put must come in to tell them.
+    @inlinable static var readable: Int { 16 }
+    /// A quiet writable descriptor waits for room: a lock-free get must come in to tell it.
+    @inlinable static var writable: Int { 32 }
+    /// The queue left its lane for the locked buffer (`QueueStateMachine.leaveLane`): the
+    /// lock-free paths have nothing to do.
+    @inlinable static var offLane: Int { 64 }
 
     /// What makes a lock-free put come in after it has put its item.
-    @inlinable static var afterPut: Int { getters }
+    @inlinable static var afterPut: Int { getters | readable }
     /// What makes a lock-free get come in after it has taken its item.
-    @inlinable static var afterGet: Int { putters }
+    @inlinable static var afterGet: Int { putters | writable }
+    /// What keeps a put, or a get, off the lock-free path.
+    @inlinable static var putsLocked: Int { putters | offLane }
+    @inlinable static var getsLocked: Int { getters | offLane }
 }

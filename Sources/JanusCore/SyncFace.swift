@@ -39,6 +39,20 @@ public struct SyncFace<Element: Sendable>: Sendable {
         try queue.threadGet(.noWait).get()
     }
 
+    /// The next item, left in the queue (culsans `peek`), waiting while the queue is empty. A
+    /// snapshot: a get on another thread may take that item at once.
+    /// - Throws: `.empty` if no item came in time; `.shutDown` once shut down with nothing left.
+    /// A FIFO queue that is peeked at leaves its lock-free path for good (LIFO-like speed).
+    @available(*, noasync, message: "blocks the thread; use queue.async.peek from async code")
+    @inlinable public func peek(timeout: Duration? = nil) throws(QueueError) -> Element {
+        try queue.threadPeek(ThreadWait(timeout)).get()
+    }
+
+    /// The next item if there is one now, left in the queue. - Throws: `.empty`, `.shutDown`.
+    @inlinable public func peekNowait() throws(QueueError) -> Element {
+        try queue.threadPeek(.noWait).get()
+    }
+
     /// Puts the items in order, sharing one timeout, and stops at the first that cannot go in.
     /// - Throws: ``PutManyError`` saying why and how many went in (a prefix of `items`).
     @available(*, noasync, message: "blocks the thread; use queue.async.putMany from async code")

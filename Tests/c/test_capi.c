@@ -73,6 +73,7 @@ static const char *status_name(janus_status s)
     case JANUS_EINVAL: return "JANUS_EINVAL";
     case JANUS_ENOMEM: return "JANUS_ENOMEM";
     case JANUS_EMISUSE: return "JANUS_EMISUSE";
+    case JANUS_ESYS: return "JANUS_ESYS";
     }
     return "(not a janus_status)";
 }

@@ -159,6 +159,7 @@ static const char *status_name(janus_status s)
     case JANUS_EINVAL: return "EINVAL";
     case JANUS_ENOMEM: return "ENOMEM";
     case JANUS_EMISUSE: return "EMISUSE";
+    case JANUS_ESYS: return "ESYS";
     }
     return "?";
 }

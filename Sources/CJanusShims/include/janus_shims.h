@@ -27,4 +27,12 @@ void shim_tsan_release(void *addr);
 void shim_tsan_acquire(void *addr);
 int shim_under_tsan(void);
 
+/* The readiness descriptors: Linux eventfds, made close-on-exec and nonblocking. Each returns
+ * 0 or an errno (shim_eventfd: the descriptor through `fd_out`). The queue only ever adds 1 and
+ * drains to 0: the descriptor is readable exactly while its count is not 0. */
+int shim_eventfd(int *fd_out);
+int shim_eventfd_signal(int fd);
+int shim_eventfd_drain(int fd);
+void shim_close(int fd);
+
 #endif
