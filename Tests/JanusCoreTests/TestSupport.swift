@@ -78,9 +78,10 @@ func waitUntil(
 /// Waits until the queue's waiter lists hold exactly the given counts.
 func waitForWaiters<E>(
     _ queue: JanusQueue<E>, getters: Int = 0, putters: Int = 0, joiners: Int = 0, closers: Int = 0,
-    sourceLocation: SourceLocation = #_sourceLocation
+    peekers: Int = 0, sourceLocation: SourceLocation = #_sourceLocation
 ) async throws {
-    let expected = WaitingCounts(getters: getters, putters: putters, joiners: joiners, closers: closers)
+    let expected = WaitingCounts(
+        getters: getters, putters: putters, joiners: joiners, closers: closers, peekers: peekers)
     try await waitUntil("waiting == \(expected)", sourceLocation: sourceLocation) { queue.waiting == expected }
 }
 

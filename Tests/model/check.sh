@@ -56,6 +56,11 @@ echo ring1-shutdown-2g     ok -DLANE=1 -DCAP=1 -DSHUT=1 -DNP=1
 echo ring1-close           ok -DLANE=1 -DCAP=1 -DSHUT=2 -DNG=1
 echo ring1-close-2g        ok -DLANE=1 -DCAP=1 -DSHUT=2 -DNP=1
 echo list-close            ok -DLANE=2 -DSHUT=2 -DNP=1
+# An event loop on the readable descriptor against two putters (and a competing getter).
+echo ring1-watch           ok -DLANE=1 -DCAP=1 -DWATCH=1
+echo ring1-watch-shutdown  ok -DLANE=1 -DCAP=1 -DWATCH=1 -DSHUT=1
+echo list-watch            ok -DLANE=2 -DWATCH=1
+echo list-watch-getter     ok -DLANE=2 -DWATCH=1 -DNG=1
 # Broken on purpose: each must be caught.
 echo mutant1-look-first    caught -DLANE=1 -DCAP=1 -DMUTANT=1
 echo mutant2-flags-first   caught -DLANE=1 -DCAP=1 -DMUTANT=2
@@ -65,10 +70,12 @@ echo mutant4-no-come-in    caught -DLANE=1 -DCAP=1 -DMUTANT=4 -DNG=1
 echo mutant5-join-first    caught -DLANE=1 -DCAP=1 -DMUTANT=5 -DJOIN=1
 echo mutant6-get-overtakes caught -DLANE=1 -DCAP=1 -DMUTANT=6
 echo mutant7-put-overtakes caught -DLANE=1 -DCAP=1 -DMUTANT=7 -DNP=3 -DNG=1
+echo mutant8-quiet-look-first caught -DLANE=1 -DCAP=1 -DWATCH=1 -DMUTANT=8
+echo mutant9-put-ignores-fd   caught -DLANE=1 -DCAP=1 -DWATCH=1 -DMUTANT=9
 } | xargs -P 2 -L 1 bash -c 'verify "$@"' _ | tee "$work/results"
 
 passed=$(grep -c '  ok' "$work/results")
 failed=$(grep -c '  FAIL' "$work/results")
 [ -z "${MODEL_WORK:-}" ] && rm -rf "$work"
 echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" = 22 ]
+[ "$failed" = 0 ] && [ "$passed" = 28 ]

@@ -28,6 +28,9 @@
  *  P1W P2W G1W G2W   1 = that putter/getter waits, 0 = it does not (put_nowait / get_nowait)
  *  NP NG     how many putters and getters (1 to 3; default 2 and 2): putter n puts item n
  *  JOIN      1: instead of the four above, one put, one get + task_done, one join
+ *  WATCH     1: the getters are replaced by an event loop on the readable descriptor
+ *            (gets with no wait until empty, then waits for the descriptor); NG=1 adds a
+ *            competing waiting getter
  *  SHUT      0 none, 1 shutdown(), 2 shutdown(immediate) racing the others
  *  MUTANT    0 = the protocol as written; n > 0 breaks one step on purpose, and the check must
  *            then fail (check.sh runs them all: a model that cannot fail proves nothing):
@@ -38,6 +41,8 @@
  *            5 a joiner checks the count before it publishes its flag
  *            6 a lock-free get ignores waiting getters (overtakes the line)
  *            7 a lock-free put ignores waiting putters (overtakes the line)
+ *            8 the loop's quieting looks before it publishes the armed flag
+ *            9 a lock-free put does not come in for an armed descriptor
  */
 
 #ifndef LANE
@@ -61,11 +66,18 @@
 #ifndef JOIN
 #define JOIN 0
 #endif
+#ifndef WATCH
+#define WATCH 0
+#endif
 #ifndef NP
 #define NP 2
 #endif
 #ifndef NG
+#if WATCH
+#define NG 0
+#else
 #define NG 2
+#endif
 #endif
 #ifndef SHUT
 #define SHUT 0
@@ -92,6 +104,7 @@
 #define F_P 2
 #define F_J 4
 #define F_S 8
+#define F_R 16
 
 /* BoundedLane encoding: closedBit = the power of two above CAP, oneLap = 2 * closedBit. */
 #if CAP == 1
@@ -140,6 +153,11 @@ int asleep = 0;           /* bitmask of processes sleeping in a wait */
 int asleepGetters = 0;
 int asleepPutters = 0;
 int asleepJoiners = 0;
+bit asleepLoop = 0;
+
+/* ---- the readable descriptor (Readiness, QueueStateMachine+Extras) ---- */
+bit efd = 0;              /* the eventfd is readable */
+bit armed = 0;            /* quiet, waiting for the next item (under the lock) */
 
 /* ---- the lanes ---- */
 
@@ -256,6 +274,7 @@ inline publishFlags() {
         if :: len(putters) > 0 -> f = f | F_P :: else -> skip fi;
         if :: len(joiners) > 0 -> f = f | F_J :: else -> skip fi;
         if :: shut -> f = f | F_S :: else -> skip fi;
+        if :: armed -> f = f | F_R :: else -> skip fi;
         if
         :: f != published -> flags = f; published = f
         :: else -> skip
@@ -266,7 +285,11 @@ inline publishFlags() {
 /* JanusQueue.unlock: publish, then release */
 inline unlock() {
     publishFlags();
-    lockOwner = 0
+    lockOwner = 0;
+    if
+    :: sig -> efd = 1; sig = 0      /* shim_eventfd_signal, after unlocking */
+    :: else -> skip
+    fi
 }
 
 /* Wakeups.run, after unlocking: unpark each waiter that was served */
@@ -323,6 +346,28 @@ inline settleJoiners() {
     fi
 }
 
+/* settleWatchers: an armed descriptor is signalled once an item is there (the count's
+ * loads: tail, seq. cst., then head) or the queue is shut down */
+inline settleWatchers() {
+    if
+    :: armed ->
+       t = tail;
+       h = head;
+#if LANE == 1
+       if
+       :: ORDINAL(t & ~CLOSED) - ORDINAL(h) > 0 || shut -> armed = 0; sig = 1
+       :: else -> skip
+       fi
+#else
+       if
+       :: (t & ~1) / 2 - h / 2 > 0 || shut -> armed = 0; sig = 1
+       :: else -> skip
+       fi
+#endif
+    :: else -> skip
+    fi
+}
+
 /* settle: getters and putters alternate until neither can go on */
 inline settle() {
     do
@@ -337,7 +382,8 @@ inline settle() {
        :: else -> break
        fi
     od;
-    settleJoiners()
+    settleJoiners();
+    settleWatchers()
 }
 
 /* settleWaiters: a lock-free operation comes in */
@@ -375,7 +421,7 @@ end_asleep:
 
 /* threadPut / taskPut: fastPut, then the slow path */
 proctype Putter(byte item; bool wait) {
-    byte t, h; byte s, f, r, r2, it, g, d, n, nwk, adm;
+    byte t, h; byte s, f, r, r2, it, g, d, n, nwk, adm; bit sig;
     byte wk[4];
 
     /* fastPut */
@@ -391,7 +437,7 @@ proctype Putter(byte item; bool wait) {
        f = flags;                                          /* seq. cst. */
 #endif
        if
-       :: (f & F_G) != 0 -> settleWaiters()
+       :: (f & F_G) != 0 || ((f & F_R) != 0 && MUTANT != 9) -> settleWaiters()
        :: else -> skip
        fi;
        goto finished
@@ -411,6 +457,7 @@ proctype Putter(byte item; bool wait) {
        lanePush(item, r);
        if
        :: r == R_CLOSED -> r = R_SHUT     /* cannot happen: the lane closes only with shut */
+       :: r == R_OK -> settleWatchers()
        :: else -> skip
        fi
     fi;
@@ -442,7 +489,7 @@ finished:
 
 /* threadGet / taskGet: fastGet, then the slow path */
 proctype Getter(bool wait; bool marksDone) {
-    byte t, h; byte s, f, r, r2, it, item, g, d, n, nwk, adm;
+    byte t, h; byte s, f, r, r2, it, item, g, d, n, nwk, adm; bit sig;
     byte wk[4];
 
     /* fastGet */
@@ -522,7 +569,7 @@ finished:
 
 /* threadJoin / taskJoin */
 proctype Joiner() {
-    byte t, h; byte s, f, r2, it, g, d, n, nwk, adm;
+    byte t, h; byte s, f, r2, it, g, d, n, nwk, adm; bit sig;
     byte wk[4];
     /* the lock-free check: unfinishedTasks == 0 */
     d = done;
@@ -550,7 +597,7 @@ finished:
 
 /* shutdown(immediate:) */
 proctype Shutdown(bool immediate) {
-    byte t, h; byte s, f, r2, it, g, d, n, nwk, adm;
+    byte t, h; byte s, f, r2, it, g, d, n, nwk, adm; bit sig;
     byte wk[4];
     lock();
     shut = true;
@@ -577,8 +624,80 @@ proctype Shutdown(bool immediate) {
     :: else -> break
     od;
     settleJoiners();
+    settleWatchers();
     unlock();
     runWakeups()
+}
+
+/* The event loop of a readable descriptor (the examples' epoll loop): gets with no wait until
+ * empty; the empty answer quiets the descriptor (QueueStateMachine.quietReadable: drain, arm,
+ * publish, look again); then it waits until the descriptor is readable, and again. */
+proctype Loop() {
+    byte t, h; byte s, f, r, r2, it, item, g, d, n, nwk, adm; bit sig;
+    byte wk[4];
+    do
+    :: /* getNowait: fastGet */
+       atomic { f = flags; startedGets = startedGets | (1 << _pid) };
+       if
+       :: (f & F_G) == 0 -> lanePop(item, r)
+       :: else -> r = R_EMPTY
+       fi;
+       if
+       :: r == R_OK ->
+          fcfs(listedGetters);
+          f = flags;
+          if
+          :: (f & F_P) != 0 -> settleWaiters()
+          :: else -> skip
+          fi;
+          assert(item >= 1 && item < ITEMS); gotten[item]++
+       :: else ->
+          /* the slow path: QueueStateMachine.get, no wait */
+          lock();
+          settle();
+          if
+          :: len(getters) == 0 ->
+             lanePop(item, r);
+             if
+             :: r == R_OK && !shut && len(putters) > 0 -> settle()
+             :: else -> skip
+             fi
+          :: else -> r = R_EMPTY
+          fi;
+          if
+          :: r == R_OK ->
+             unlock();
+             runWakeups();
+             assert(item >= 1 && item < ITEMS); gotten[item]++
+          :: r != R_OK && shut ->
+             unlock();
+             runWakeups();
+             break                                         /* JANUS_SHUTDOWN: the loop ends */
+          :: r != R_OK && !shut ->
+             /* quietReadable */
+             if
+             :: !armed ->
+                efd = 0;                                   /* drained */
+                armed = 1;
+#if MUTANT == 8
+                settleWatchers();
+                publishFlags();
+#else
+                publishFlags();
+                settleWatchers();
+#endif
+             :: else -> skip
+             fi;
+             unlock();
+             runWakeups();
+             /* poll() */
+             asleepLoop = 1;
+end_poll:
+             (efd == 1);
+             asleepLoop = 0
+          fi
+       fi
+    od
 }
 
 /* When nothing can move any more: nobody sleeps who should have been woken. */
@@ -598,6 +717,7 @@ active proctype Checker() {
     :: else -> skip
     fi;
     assert(!shut || asleep == 0);
+    assert(asleepLoop == 0 || queued == 0);             /* the descriptor never stays quiet */
     /* conservation: put = got + discarded + queued; nothing got twice */
     i = 1;
     do
@@ -632,6 +752,13 @@ init {
         run Putter(1, true);
         run Getter(true, true);
         run Joiner();
+#elif WATCH
+        run Putter(1, P1W);
+        run Putter(2, P2W);
+        run Loop();
+#if NG >= 1
+        run Getter(true, false);
+#endif
 #else
         run Putter(1, P1W);
 #if NP >= 2
