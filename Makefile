@@ -143,6 +143,7 @@ test-cpp: lib
 
 test-python: lib
 	python3 examples/python/sum_consumers.py $(RELEASE)/libjanus.so
+	python3 examples/python/asyncio_quickstart.py $(RELEASE)/libjanus.so
 
 # DocC for the Swift API into .build/docs (warnings are errors), and the swift-format lint.
 SYMBOLS := $(CURDIR)/.build/symbol-graphs

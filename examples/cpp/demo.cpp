@@ -9,12 +9,18 @@
 // Every item must arrive exactly once, with the text it was made with.  Then
 // two small queues check that items the queue still holds when it is shut
 // down immediately or freed go to the destroy callback (which deletes them).
+// Last, a queue of maxsize 2 checks the newer calls once each: the
+// event-loop descriptor (fd), peek, clear, set_maxsize, getters and putters.
 //
 // Prints one result line and exits 0 when everything checks out, 1 if not.
 
 #include <janus.h>
 
+#include <poll.h>
+
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +29,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -84,6 +91,49 @@ public:
         return janus_queue_shutdown(q_.get(), immediate);
     }
     std::size_t size() const noexcept { return janus_queue_qsize(q_.get()); }
+    std::size_t maxsize() const noexcept { return janus_queue_maxsize(q_.get()); }
+    std::size_t unfinished_tasks() const noexcept { return janus_queue_unfinished_tasks(q_.get()); }
+    // Callers waiting in a get / a put right now (threads and Swift tasks).
+    std::size_t getters() const noexcept { return janus_queue_getters(q_.get()); }
+    std::size_t putters() const noexcept { return janus_queue_putters(q_.get()); }
+
+    // The event-loop descriptor (janus_queue_fd): readable while a get
+    // (JANUS_READABLE) or a put (JANUS_WRITABLE) would not wait; the same
+    // descriptor on every call.  The queue owns it: never close it.  Throws
+    // like the constructor, since a loop cannot go on without it:
+    // std::system_error when the system has no descriptor left (errno),
+    // janus::error for a `what` that is not a janus_ready.
+    int fd(janus_ready what) const {
+        int fd = -1;
+        janus_status st = janus_queue_fd(q_.get(), what, &fd);
+        if (st == JANUS_ESYS) throw std::system_error(errno, std::generic_category(), "janus_queue_fd");
+        if (st != JANUS_OK) throw error(janus_strerror(st));
+        return fd;
+    }
+
+    // The next item, left in the queue (janus_queue_peek).  On JANUS_OK, out
+    // points at it, but the queue still owns it and any get may take (and
+    // delete) it at once: dereference it only while no other thread or task
+    // consumes.  On any other status out is untouched.
+    janus_status peek(const T *&out, std::int64_t timeout_ms = JANUS_WAIT_FOREVER) {
+        void *item = nullptr;
+        janus_status st = janus_queue_peek(q_.get(), &item, timeout_ms);
+        if (st == JANUS_OK) out = static_cast<const T *>(item);
+        return st;
+    }
+
+    // Deletes every item held now (janus_queue_clear; they count in
+    // discard_counter()) and answers how many.
+    std::size_t clear() noexcept {
+        std::size_t cleared = 0;
+        janus_queue_clear(q_.get(), &cleared);  // fails only for a NULL queue
+        return cleared;
+    }
+
+    // A new limit while in use; 0 = unbounded.  Growing admits waiting putters.
+    janus_status set_maxsize(std::size_t maxsize) noexcept {
+        return janus_queue_set_maxsize(q_.get(), maxsize);
+    }
     janus_queue *handle() const noexcept { return q_.get(); }
     std::shared_ptr<const std::atomic<std::size_t>> discard_counter() const { return discarded_; }
 
@@ -209,6 +259,95 @@ std::size_t discard_test(std::size_t n, bool immediate_shutdown) {
     return discarded->load();
 }
 
+// Waits (up to 10 s) until pred() holds, for another thread to reach a state.
+template <class Pred>
+bool eventually(Pred pred) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
+// Whether fd is readable right now (poll without waiting).
+bool readable_now(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+}
+
+// The newer calls, each once with a check, on a queue of maxsize 2: fd,
+// peek, putters and set_maxsize (a blocked putter admitted by a larger
+// limit), clear, getters.  Answers how many checks failed.
+unsigned extras_test() {
+    unsigned failed = 0;
+    auto check = [&](bool ok, const char *what) {
+        if (!ok) {
+            std::fprintf(stderr, "cpp demo: extras: %s failed\n", what);
+            failed++;
+        }
+    };
+    janus::owning_queue<std::string> q(2);
+    auto put = [&](const char *text) {
+        auto item = std::make_unique<std::string>(text);
+        return q.put(item, JANUS_NO_WAIT);
+    };
+
+    // fd: one descriptor, readable once an item waits.
+    const int fd = q.fd(JANUS_READABLE);
+    check(fd >= 0 && q.fd(JANUS_READABLE) == fd, "fd: the same descriptor on every call");
+    check(put("first") == JANUS_OK && put("second") == JANUS_OK, "put");
+    check(readable_now(fd), "fd: readable while an item waits");
+    bool threw = false;
+    try {
+        q.fd(static_cast<janus_ready>(3));  // not a janus_ready
+    } catch (const janus::error &) {
+        threw = true;
+    }
+    check(threw, "fd: throws janus::error for a bad janus_ready");
+
+    // peek: the next item, still in the queue (we are its only consumer).
+    const std::string *next = nullptr;
+    check(q.peek(next, JANUS_NO_WAIT) == JANUS_OK && next != nullptr && *next == "first" &&
+              q.size() == 2,
+          "peek: sees \"first\" and leaves it");
+
+    // putters + set_maxsize: a put into the full queue waits (one putter)
+    // until a larger limit lets it in.
+    janus_status third = JANUS_EINVAL;
+    std::thread putter([&] {
+        auto item = std::make_unique<std::string>("third");
+        third = q.put(item, 10000);
+    });
+    check(eventually([&] { return q.putters() == 1; }), "putters: one put waiting");
+    check(q.set_maxsize(3) == JANUS_OK && q.maxsize() == 3, "set_maxsize(3)");
+    putter.join();
+    check(third == JANUS_OK && q.size() == 3 && q.putters() == 0,
+          "set_maxsize: the waiting put got in");
+
+    // clear: all three deleted by the destroy callback, none left unfinished.
+    const std::size_t cleared = q.clear();
+    check(cleared == 3 && q.size() == 0 && q.unfinished_tasks() == 0 &&
+              q.discard_counter()->load() == 3,
+          "clear: 3 items deleted");
+    // The descriptor goes quiet only when a get answers JANUS_EMPTY.
+    std::unique_ptr<std::string> none;
+    check(q.get(none, JANUS_NO_WAIT) == JANUS_EMPTY && !readable_now(fd),
+          "fd: quiet after a get answered JANUS_EMPTY");
+
+    // getters: a get on the empty queue waits (one getter) until a put.
+    std::unique_ptr<std::string> got;
+    janus_status fourth = JANUS_EINVAL;
+    std::thread getter([&] { fourth = q.get(got, 10000); });
+    check(eventually([&] { return q.getters() == 1; }), "getters: one get waiting");
+    check(put("fourth") == JANUS_OK, "put for the getter");
+    getter.join();
+    check(fourth == JANUS_OK && got && *got == "fourth" && q.getters() == 0,
+          "getters: the waiting get took it");
+    q.task_done();
+    return failed;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -269,16 +408,19 @@ int main(int argc, char **argv) {
 
     const std::size_t by_shutdown = discard_test(10, true);
     const std::size_t by_free = discard_test(10, false);
+    const unsigned extras_failed = extras_test();
 
     auto [missing, duplicated] = seen.check();
     const bool ok = errors == 0 && missing == 0 && duplicated == 0 && seen.bad() == 0 &&
-                    by_cpp + by_swift == total && by_shutdown == 10 && by_free == 10;
+                    by_cpp + by_swift == total && by_shutdown == 10 && by_free == 10 &&
+                    extras_failed == 0;
 
     std::printf("cpp demo: %u producers x %u items -> %zu consumed (C++ threads %zu, Swift tasks %zu), "
                 "missing %zu, duplicated %zu, corrupt %zu, errors %zu; destroyed by "
-                "shutdown(immediate) %zu/10, by free %zu/10 (libjanus %s): %s\n",
+                "shutdown(immediate) %zu/10, by free %zu/10; fd, peek, clear, set_maxsize, "
+                "getters, putters: %u failed checks (libjanus %s): %s\n",
                 kProducers, per_producer, by_cpp + by_swift, by_cpp.load(), by_swift.load(),
                 missing, duplicated, seen.bad(), errors.load(), by_shutdown, by_free,
-                janus_version_string(), ok ? "OK" : "FAILED");
+                extras_failed, janus_version_string(), ok ? "OK" : "FAILED");
     return ok ? 0 : 1;
 }
