@@ -28,7 +28,7 @@ TSAN_LIB    := $(CURDIR)/.build-tsan-lib/release
 TSAN_CFLAGS := -fsanitize=thread -g -O1 -L$(TOOLCHAIN)/lib/swift/linux \
                -Wl,-rpath,$(TOOLCHAIN)/lib/swift/linux -ldispatch -lBlocksRuntime
 
-.PHONY: all lib run examples test test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan lib-tsan test-examples \
+.PHONY: all lib run examples tools test test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan lib-tsan test-examples \
         test-stress test-stress-asan test-stress-tsan test-fuzz test-valgrind soak soak-tsan fuzz \
         test-install test-cpp test-python test-swiftpm install bench chart docs lint clean
 
@@ -44,13 +44,18 @@ examples: lib
 run: examples
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run
 
-test: lint docs test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples \
+test: tools lint docs test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples \
       test-stress test-stress-asan test-stress-tsan test-fuzz test-valgrind test-install test-cpp \
       test-python test-swiftpm
 	@echo "make test: all suites passed"
 
 test-swift:
 	$(SWIFT) test
+
+# What make test needs beyond the toolchain (valgrind, pkg-config, spin, libuv), installed with
+# apt-get when missing and run as root.
+tools:
+	@Tests/ensure-tools.sh
 
 # The handshake between the lock-free path and the waiters, checked exhaustively with spin
 # (Tests/model/handshake.pml), broken variants included. spin's verifier is compiled with the
