@@ -330,4 +330,37 @@ struct BoundedLane<Element> {
     }
 
     @inlinable var isClosed: Bool { tailWord.pointee.load(ordering: .relaxed) & closedBit != 0 }
+
+    /// Takes every item out, in order, after `close`: one compare-and-swap moves `head` to the
+    /// (closed, so final) tail and claims every position in between at once. A get that read
+    /// `head` before it fails its own compare-and-swap and then finds the lane empty; a get that
+    /// claimed a position before it took an item ahead of all of these. So nothing can be taken
+    /// from the middle of the drain — taking the items one by one here would let a get that
+    /// started before the queue left its lane take a later item while this one moves earlier
+    /// items to the locked buffer, and its caller would see them out of order.
+    /// Waits (`Backoff`) for puts that reserved a position before the close and are writing it.
+    @inlinable func drainAfterClose() -> [Element] {
+        let tail = tailWord.pointee.load(ordering: .sequentiallyConsistent) & ~closedBit
+        var head = headWord.pointee.load(ordering: .relaxed)
+        while true {
+            if head == tail { return [] }
+            let (claimed, current) = headWord.pointee.weakCompareExchange(
+                expected: head, desired: tail,
+                successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+            if claimed { break }
+            head = current
+        }
+        var items: [Element] = []
+        items.reserveCapacity(ordinal(tail) &- ordinal(head))
+        var position = head
+        while position != tail {
+            let index = position & (closedBit &- 1)
+            var backoff = Backoff()
+            while stamp(index).pointee.load(ordering: .acquiring) != position &+ 1 { backoff.snooze() }
+            items.append(element(index).move())
+            stamp(index).pointee.store(position &+ oneLap, ordering: .releasing)
+            position = successor(of: position)
+        }
+        return items
+    }
 }

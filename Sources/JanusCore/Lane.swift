@@ -95,13 +95,18 @@ enum Lane<Element> {
         }
     }
 
-    /// Takes every item out, in order, waiting for puts in flight, and gives back the memory
-    /// kept for reuse (call after `close`: no put comes after).
+    /// Takes every item out, in order, at once (see the lanes' `drainAfterClose`), waiting for
+    /// puts in flight, and gives back the memory kept for reuse. Call after `close`: no put
+    /// comes after, and no get can take an item from the middle of it.
     @inlinable func drain() -> [Element] {
-        var items: [Element] = []
-        while let item = pop() { items.append(item) }
-        if case .unbounded(let lane) = self { lane.freeSpares() }
-        return items
+        switch self {
+        case .bounded(let lane):
+            return lane.drainAfterClose()
+        case .unbounded(let lane):
+            let items = lane.drainAfterClose()
+            lane.freeSpares()
+            return items
+        }
     }
 
     @inlinable func deallocate() {

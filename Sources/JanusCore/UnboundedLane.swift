@@ -389,6 +389,60 @@ struct UnboundedLane<Element> {
     }
 
     @inlinable var isClosed: Bool { tailWord.pointee.load(ordering: .relaxed) & Self.closedBit != 0 }
+
+    /// Takes every item out, in order, after `close`, claiming them all with one
+    /// compare-and-swap of `head` to the (closed, so final) tail, for the reason given at
+    /// `BoundedLane.drainAfterClose`: no get that started earlier can take an item from the
+    /// middle. A get that loads the new `head` finds it equal to `tail` and reports empty before
+    /// it looks at `headBlock`, which this drain moves on afterwards. Waits (`Backoff`) for a
+    /// put that is linking a block or writing a slot it reserved before the close, and for a get
+    /// that is moving `head` past a block's gap.
+    @inlinable func drainAfterClose() -> [Element] {
+        var backoff = Backoff()
+        var tail = tailWord.pointee.load(ordering: .sequentiallyConsistent)
+        while Self.offset(tail) == Self.itemsPerBlock {
+            backoff.snooze()
+            tail = tailWord.pointee.load(ordering: .sequentiallyConsistent)
+        }
+        let end = tail & ~Self.closedBit
+        var head = headWord.pointee.load(ordering: .acquiring)
+        while true {
+            if head >> 1 == end >> 1 { return [] }
+            if Self.offset(head) == Self.itemsPerBlock {
+                backoff.snooze()
+                head = headWord.pointee.load(ordering: .acquiring)
+                continue
+            }
+            let (claimed, current) = headWord.pointee.weakCompareExchange(
+                expected: head, desired: end,
+                successOrdering: .sequentiallyConsistent, failureOrdering: .acquiring)
+            if claimed { break }
+            head = current
+        }
+        // `headBlock` is the block of `head`: stored (releasing) before the store of `head`
+        // that moved into it, which the compare-and-swap above read.
+        var block = LaneBlock<Element>(raw: headBlock.pointee.load(ordering: .acquiring).unsafelyUnwrapped)
+        var items: [Element] = []
+        items.reserveCapacity(Self.ordinal(end) &- Self.ordinal(head))
+        var position = head >> 1
+        let last = end >> 1
+        while position != last {
+            let offset = position & (Self.positionsPerBlock - 1)
+            if offset == Self.itemsPerBlock {
+                // Past the block's last slot: on to the next, once every get of this one is done.
+                let next = block.waitForNext()
+                retireWhenRead(block)
+                block = next
+            } else {
+                block.waitForWrite(offset)
+                items.append(block.item(offset).move())
+                block.markRead(offset)
+            }
+            position &+= 1
+        }
+        headBlock.pointee.store(block.raw, ordering: .releasing)
+        return items
+    }
 }
 
 /// One block of an `UnboundedLane`: a line with the link, then rows of one cache line (or more,

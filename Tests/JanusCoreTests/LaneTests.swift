@@ -176,6 +176,45 @@ struct LaneTests {
         #expect(seen.allSatisfy { $0 == 1 }, "some item was lost or taken twice")
         #expect(lane.pop() == nil)
     }
+
+    /// A queue leaves its lane (peek, a new maxsize) by closing and draining it while lock-free
+    /// gets that started earlier may still run: the drain must take its items at once, so that
+    /// no such get takes an item from behind the ones drained (its caller would see them out of
+    /// order). Every item a popper took must come before every drained one.
+    @Test("a drain is never overtaken by gets running beside it", .heavy, arguments: Flavour.allCases)
+    func drainBesideGets(flavour: Flavour) async throws {
+        for round in 0..<200 {
+            let lane = flavour.make()
+            defer { lane.deallocate() }
+            let box = LaneBox(lane)
+            let total = flavour.capacity ?? 500
+            for item in 0..<total { #expect(lane.push(item) == .pushed) }
+            let started = Atomic<Int>(0)
+            let poppers = (0..<2).map { _ in
+                spawnThread { () -> [Int] in
+                    started.wrappingAdd(1, ordering: .releasing)
+                    var got: [Int] = []
+                    var misses = 0
+                    while misses < 50 {
+                        if let item = box.lane.pop() { got.append(item) } else { misses += 1 }
+                    }
+                    return got
+                }
+            }
+            while started.load(ordering: .acquiring) < 2 {}
+            let delay = Atomic<Int>(0)
+            for _ in 0..<(round * 7919) % 2000 { delay.wrappingAdd(1, ordering: .relaxed) }
+            lane.close()
+            let drained = lane.drain()
+            var popped: [Int] = []
+            for popper in poppers { popped += try await popper.value() }
+            #expect((popped + drained).sorted() == Array(0..<total), "lost or taken twice")
+            #expect(drained == drained.sorted())
+            if let first = drained.first, let latest = popped.max() {
+                #expect(latest < first, "round \(round): a get took \(latest) after the drain began at \(first)")
+            }
+        }
+    }
 }
 
 /// The lanes are plain structs over shared memory, made for use from many threads at once.
