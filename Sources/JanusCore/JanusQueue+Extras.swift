@@ -5,6 +5,11 @@ extension JanusQueue {
 
     /// The next item, left in the queue; waits (up to the deadline) until there is one.
     @inlinable package func threadPeek(_ wait: ThreadWait) -> Result<Element, QueueError> {
+        // A woken peek looks again, so unlike the other waits it touches the queue after
+        // `parkThread` has let go of it: it holds the queue itself from its first wait, taken
+        // under the lock like `parkThread`'s (the C library may free the queue meanwhile).
+        var keepAlive: Unmanaged<JanusQueue>? = nil
+        defer { keepAlive?.release() }
         while true {
             var wakeups = Wakeups<Element>()
             lock.lock()
@@ -25,6 +30,7 @@ extension JanusQueue {
                 }
                 // Woken when an item is there (or shutdown): then look again, since a get may
                 // have taken it meanwhile.
+                if keepAlive == nil { keepAlive = Unmanaged.passRetained(self) }
                 let outcome = parkThread(
                     initial: Result<Void, QueueError>?.none, deadline: deadline, pending: wakeups,
                     enqueue: { $0.peekSuspended(.thread($1), &$2) },
