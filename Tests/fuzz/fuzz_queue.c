@@ -24,9 +24,25 @@
  * discarded (destroyed exactly once, or - on a queue without destroy -
  * forgotten by the queue and freed by the harness).
  *
+ * The extras are driven the same way: peek (the model's next item, left in
+ * place), clear (every item discarded, as by an immediate shutdown but without
+ * shutting down), set_maxsize (any value of the maxsize table, huge ones too),
+ * getters / putters (always 0: nobody waits in a single-threaded program).
+ * The readiness descriptors (janus_queue_fd) are modelled by janus.h's rule:
+ * made readable iff a get would not wait (item there or shut down), resp. a
+ * put would not wait (room or shut down); from then on the readable one turns
+ * quiet only when a get / get_many with JANUS_NO_WAIT answers JANUS_EMPTY and
+ * readable again once an item is there or the queue is shut down; the writable
+ * one the same with a put / put_many answering JANUS_FULL and room.  After
+ * every step each descriptor's poll() readiness (timeout 0) must match the
+ * model, and janus_queue_free must close them.
+ *
  * Build and run: see Makefile (make build / make run SECONDS=30).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "janus.h"
 
@@ -162,6 +179,9 @@ typedef struct slot {
     size_t len, cap;
     size_t unfinished;
     bool shutdown;
+    /* readiness descriptors: -1 until asked for; whether each is quiet (not readable) */
+    int rfd, wfd;
+    bool r_quiet, w_quiet;
     /* callback bookkeeping */
     bool discard_allowed;    /* inside a call that may discard */
     size_t destroyed_tokens; /* destroy calls seen in this call */
@@ -217,6 +237,41 @@ static token *model_pop(slot *s)
 }
 
 static bool model_full(const slot *s) { return s->maxsize > 0 && s->len >= s->maxsize; }
+
+/* janus.h's descriptor rule, after a step: an item (or shutdown) makes the readable
+ * descriptor readable again, room (or shutdown) the writable one. */
+static void model_settle_fds(slot *s)
+{
+    if (s->rfd >= 0 && s->r_quiet && (s->len > 0 || s->shutdown)) s->r_quiet = false;
+    if (s->wfd >= 0 && s->w_quiet && (!model_full(s) || s->shutdown)) s->w_quiet = false;
+}
+
+/* A get / get_many with JANUS_NO_WAIT answered JANUS_EMPTY: the readable one goes quiet. */
+static void model_quiet_readable(slot *s)
+{
+    if (s->rfd >= 0) s->r_quiet = true;
+}
+
+/* A put / put_many with JANUS_NO_WAIT answered JANUS_FULL: the writable one goes quiet. */
+static void model_quiet_writable(slot *s)
+{
+    if (s->wfd >= 0) s->w_quiet = true;
+}
+
+static bool fd_ready(int fd)
+{
+    struct pollfd p;
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    int rc;
+    do {
+        rc = poll(&p, 1, 0);
+    } while (rc < 0 && errno == EINTR);
+    EXPECT(rc >= 0, "poll(%d) failed: errno %d", fd, errno);
+    EXPECT(!(p.revents & (POLLERR | POLLNVAL)), "poll(%d): revents %#x", fd, (unsigned)p.revents);
+    return rc > 0 && (p.revents & POLLIN);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Callbacks                                                                */
@@ -317,11 +372,27 @@ static void check_snapshots(slot *s)
 #if FUZZ_TOLERATE_CLAMPED_MAXSIZE
     if (!(s->maxsize > (size_t)INT64_MAX && ms == (size_t)INT64_MAX))
 #endif
-        EXPECT(ms == s->maxsize, "maxsize %zu, made with %zu", ms, s->maxsize);
+        EXPECT(ms == s->maxsize, "maxsize %zu, made with / set to %zu", ms, s->maxsize);
     size_t uf = janus_queue_unfinished_tasks(q);
     EXPECT(uf == s->unfinished, "unfinished_tasks %zu, model %zu", uf, s->unfinished);
     EXPECT(janus_queue_is_shutdown(q) == s->shutdown, "is_shutdown %d, model %d",
            janus_queue_is_shutdown(q), s->shutdown);
+    /* Single-threaded: nobody ever waits. */
+    EXPECT(janus_queue_getters(q) == 0, "getters %zu, nobody waits", janus_queue_getters(q));
+    EXPECT(janus_queue_putters(q) == 0, "putters %zu, nobody waits", janus_queue_putters(q));
+    model_settle_fds(s);
+    if (s->rfd >= 0) {
+        bool ready = fd_ready(s->rfd);
+        EXPECT(ready == !s->r_quiet, "readable descriptor %s, model %s (len %zu, shut down %d)",
+               ready ? "readable" : "quiet", s->r_quiet ? "quiet" : "readable", s->len, s->shutdown);
+    }
+    if (s->wfd >= 0) {
+        bool ready = fd_ready(s->wfd);
+        EXPECT(ready == !s->w_quiet,
+               "writable descriptor %s, model %s (len %zu, maxsize %zu, shut down %d)",
+               ready ? "readable" : "quiet", s->w_quiet ? "quiet" : "readable", s->len, s->maxsize,
+               s->shutdown);
+    }
 }
 
 /* A token the library handed out must be the model's next item. */
@@ -420,6 +491,19 @@ static void slot_free(slot *s)
     discard_end_all(s);
     check_destroyed(s, ids, nids, "free");
     free(ids);
+    /* Nobody else is inside the queue: its descriptors are closed now. */
+    if (s->rfd >= 0) {
+        errno = 0;
+        EXPECT(fcntl(s->rfd, F_GETFD) == -1 && errno == EBADF,
+               "readable descriptor %d still open after janus_queue_free", s->rfd);
+    }
+    if (s->wfd >= 0) {
+        errno = 0;
+        EXPECT(fcntl(s->wfd, F_GETFD) == -1 && errno == EBADF,
+               "writable descriptor %d still open after janus_queue_free", s->wfd);
+    }
+    s->rfd = s->wfd = -1;
+    s->r_quiet = s->w_quiet = false;
     s->q = NULL;
     s->unfinished = 0;
     s->shutdown = false;
@@ -479,6 +563,8 @@ static void slot_new(slot *s, reader *r)
     s->len = 0;
     s->unfinished = 0;
     s->shutdown = false;
+    s->rfd = s->wfd = -1;
+    s->r_quiet = s->w_quiet = false;
     /* A compare passed to a FIFO/LIFO queue must never be called; compare_cb
      * checks has_compare && PRIORITY. */
 }
@@ -502,6 +588,7 @@ static void op_put(slot *s, reader *r, bool timed)
     discard_none(s);
     janus_status st = janus_queue_put(s->q, t, timeout);
     EXPECT_STATUS(st, want);
+    if (st == JANUS_FULL && timeout == JANUS_NO_WAIT) model_quiet_writable(s);
     if (st == JANUS_OK) {
         if (t) g_reg[t->id] = T_QUEUED;
         model_push(s, t);
@@ -525,6 +612,7 @@ static void op_get(slot *s, reader *r, bool timed)
     discard_none(s);
     janus_status st = janus_queue_get(s->q, &out, timeout);
     EXPECT_STATUS(st, want);
+    if (st == JANUS_EMPTY && timeout == JANUS_NO_WAIT) model_quiet_readable(s);
     if (st == JANUS_OK)
         check_got(s, out);
     else
@@ -569,6 +657,7 @@ static void op_put_many(slot *s, reader *r, bool timed)
     discard_none(s);
     janus_status st = janus_queue_put_many(s->q, arg, count, &n, timeout);
     EXPECT_STATUS(st, want);
+    if (st == JANUS_FULL && timeout == JANUS_NO_WAIT) model_quiet_writable(s);
     EXPECT(n == want_n, "put_many put %zu of %zu, model %zu", n, count, want_n);
     for (size_t i = 0; i < count; i++) {
         token *t = items[i];
@@ -600,6 +689,7 @@ static void op_get_many(slot *s, reader *r, bool timed)
     discard_none(s);
     janus_status st = janus_queue_get_many(s->q, out, maxc, &n, timeout);
     EXPECT_STATUS(st, want);
+    if (st == JANUS_EMPTY && timeout == JANUS_NO_WAIT) model_quiet_readable(s);
     EXPECT(n == want_n, "get_many got %zu (max %zu), model %zu", n, maxc, want_n);
     for (size_t i = 0; i < n; i++) check_got(s, out[i]);
     EXPECT(out[maxc] == sentinel, "get_many wrote past max_count");
@@ -656,6 +746,132 @@ static void op_wait_closed(slot *s, reader *r, bool timed)
     EXPECT_STATUS(janus_queue_wait_closed(s->q, timeout), want);
 }
 
+/* peek: the model's next item, left in place; a real timeout only where the model
+ * says it answers at once. */
+static void op_peek(slot *s, reader *r, bool timed)
+{
+    g_op = timed ? "peek(timeout)" : "peek(NO_WAIT)";
+    int64_t timeout = JANUS_NO_WAIT;
+    bool would_wait = !s->shutdown && s->len == 0;
+    if (timed) {
+        int64_t w = wait_timeout(r);
+        if (!would_wait) timeout = w;
+    }
+    janus_status want = s->len ? JANUS_OK : s->shutdown ? JANUS_SHUTDOWN : JANUS_EMPTY;
+    void *sentinel = (void *)&g_slots;
+    void *out = sentinel;
+    discard_none(s);
+    janus_status st = janus_queue_peek(s->q, &out, timeout);
+    EXPECT_STATUS(st, want);
+    if (st == JANUS_OK) {
+        token *next = s->items[model_next_index(s)].tok;
+        if (out != (void *)next)
+            FAIL("peek gave %p (id %u), the next get gives %p (id %u) [kind %d, %zu queued]", out,
+                 out ? ((token *)out)->id : 0, (void *)next, next ? next->id : 0, (int)s->kind,
+                 s->len);
+        if (next) {
+            token_check(next);
+            EXPECT(g_reg[next->id] == T_QUEUED, "peeked token %u in state %d", next->id,
+                   g_reg[next->id]);
+        }
+    } else {
+        EXPECT(out == sentinel, "peek answered %d but wrote *item_out", (int)st);
+    }
+}
+
+/* clear: every item discarded (destroy once each), unfinished down by their number
+ * (never below 0), *cleared_out their number; not a shutdown. */
+static void op_clear(slot *s, reader *r)
+{
+    bool with_out = !(rd(r) & 1);
+    g_op = with_out ? "clear" : "clear(NULL cleared_out)";
+    size_t nids;
+    uint32_t *ids = model_ids(s, &nids);
+    size_t want_n = s->len;
+    size_t n = 12345;
+    discard_begin(s);
+    janus_status st = janus_queue_clear(s->q, with_out ? &n : NULL);
+    EXPECT_STATUS(st, JANUS_OK);
+    discard_end_all(s);
+    check_destroyed(s, ids, nids, "clear");
+    free(ids);
+    if (with_out) EXPECT(n == want_n, "clear reported %zu, model had %zu items", n, want_n);
+}
+
+static void op_set_maxsize(slot *s, reader *r)
+{
+    size_t v = k_maxsizes[rd(r) % NELEMS(k_maxsizes)];
+    g_op = "set_maxsize";
+    discard_none(s);
+    EXPECT_STATUS(janus_queue_set_maxsize(s->q, v), JANUS_OK);
+    s->maxsize = v;
+}
+
+static void op_waiting(slot *s)
+{
+    g_op = "getters/putters";
+    EXPECT(janus_queue_getters(s->q) == 0 && janus_queue_putters(s->q) == 0,
+           "getters %zu, putters %zu: nobody waits", janus_queue_getters(s->q),
+           janus_queue_putters(s->q));
+    EXPECT(janus_queue_getters(NULL) == 0 && janus_queue_putters(NULL) == 0,
+           "getters/putters of NULL");
+}
+
+/* janus_queue_fd for one readiness: the same descriptor every time; a new one starts
+ * readable iff its condition holds now. */
+static void fd_request(slot *s, janus_ready what)
+{
+    bool readable = what == JANUS_READABLE;
+    g_op = readable ? "fd(READABLE)" : "fd(WRITABLE)";
+    int *fd = readable ? &s->rfd : &s->wfd;
+    int other = readable ? s->wfd : s->rfd;
+    int got = -12345;
+    janus_status st = janus_queue_fd(s->q, what, &got);
+    EXPECT_STATUS(st, JANUS_OK);
+    EXPECT(got >= 0, "janus_queue_fd gave descriptor %d", got);
+    if (*fd >= 0) {
+        EXPECT(got == *fd, "janus_queue_fd gave %d, earlier %d", got, *fd);
+        return;
+    }
+    EXPECT(got != other, "readable and writable descriptors are both %d", got);
+    int fdflags = fcntl(got, F_GETFD), flflags = fcntl(got, F_GETFL);
+    EXPECT(fdflags != -1 && (fdflags & FD_CLOEXEC), "descriptor %d not close-on-exec", got);
+    EXPECT(flflags != -1 && (flflags & O_NONBLOCK), "descriptor %d not nonblocking", got);
+    *fd = got;
+    if (readable)
+        s->r_quiet = !(s->len > 0 || s->shutdown);
+    else
+        s->w_quiet = !(!model_full(s) || s->shutdown);
+}
+
+static void op_fd(slot *s, reader *r)
+{
+    uint8_t b = rd(r);
+    switch (b % 4) {
+    case 0: fd_request(s, JANUS_READABLE); break;
+    case 1: fd_request(s, JANUS_WRITABLE); break;
+    case 2:
+        fd_request(s, JANUS_WRITABLE);
+        fd_request(s, JANUS_READABLE);
+        break;
+    default:
+        fd_request(s, JANUS_READABLE);
+        fd_request(s, JANUS_WRITABLE);
+        fd_request(s, JANUS_READABLE);
+        break;
+    }
+    g_op = "fd (readiness)";
+}
+
+/* The lowest free descriptor number: what a new descriptor would get. */
+static int lowest_free_fd(void)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    EXPECT(fd >= 0, "open /dev/null: errno %d", errno);
+    close(fd);
+    return fd;
+}
+
 static int nop_consume(void *item, void *ctx)
 {
     (void)item;
@@ -681,7 +897,7 @@ static void op_bad(slot *s, reader *r)
     void *out = (void *)&g_slots;
     size_t n = 777;
     void *items[2] = {NULL, NULL};
-    switch (which % 24) {
+    switch (which % 32) {
     case 0:
         g_op = "put(NULL queue)";
         EXPECT_STATUS(janus_queue_put(NULL, NULL, x & 1 ? JANUS_NO_WAIT : JANUS_WAIT_FOREVER),
@@ -828,6 +1044,64 @@ static void op_bad(slot *s, reader *r)
         g_op = "get_many(NULL got_count_out, max_count 0)";
         EXPECT_STATUS(janus_queue_get_many(q, items, 0, NULL, JANUS_NO_WAIT), JANUS_EINVAL);
         break;
+    case 24: {
+        g_op = "peek(NULL queue)";
+        static const int64_t t[] = {JANUS_NO_WAIT, JANUS_WAIT_FOREVER, 50, INT64_MAX, -2, INT64_MIN};
+        EXPECT_STATUS(janus_queue_peek(NULL, &out, t[x % NELEMS(t)]), JANUS_EINVAL);
+        EXPECT(out == (void *)&g_slots, "wrote *item_out");
+        EXPECT_STATUS(janus_queue_peek(NULL, NULL, t[y % NELEMS(t)]), JANUS_EINVAL);
+        break;
+    }
+    case 25:
+        g_op = "peek(NULL item_out)";
+        EXPECT_STATUS(janus_queue_peek(q, NULL, x & 1 ? JANUS_NO_WAIT : JANUS_WAIT_FOREVER),
+                      JANUS_EINVAL);
+        break;
+    case 26:
+        g_op = "peek(bad timeout)";
+        EXPECT_STATUS(janus_queue_peek(q, &out, bad_timeout_of(x)), JANUS_EINVAL);
+        EXPECT(out == (void *)&g_slots, "wrote *item_out");
+        break;
+    case 27:
+        g_op = "clear(NULL queue)";
+        EXPECT_STATUS(janus_queue_clear(NULL, x & 1 ? NULL : &n), JANUS_EINVAL);
+        EXPECT(n == 777, "clear(NULL) wrote *cleared_out");
+        break;
+    case 28:
+        g_op = "set_maxsize(NULL queue), getters/putters(NULL)";
+        EXPECT_STATUS(janus_queue_set_maxsize(NULL, k_maxsizes[x % NELEMS(k_maxsizes)]),
+                      JANUS_EINVAL);
+        EXPECT(janus_queue_getters(NULL) == 0 && janus_queue_putters(NULL) == 0,
+               "getters/putters of NULL");
+        break;
+    case 29: {
+        g_op = "fd(NULL queue)";
+        int fd = -777;
+        janus_ready what = (janus_ready)(x % 4);
+        EXPECT_STATUS(janus_queue_fd(NULL, what, &fd), JANUS_EINVAL);
+        EXPECT(fd == -777, "fd(NULL) wrote *fd_out");
+        EXPECT_STATUS(janus_queue_fd(NULL, what, NULL), JANUS_EINVAL);
+        break;
+    }
+    case 30: {
+        g_op = "fd(bad what)";
+        static const int bad_what[] = {0, 3, -1, 4, 255, 1 << 20, INT32_MIN, INT32_MAX};
+        int fd = -777;
+        int before = lowest_free_fd();
+        EXPECT_STATUS(janus_queue_fd(q, (janus_ready)bad_what[x % NELEMS(bad_what)], &fd),
+                      JANUS_EINVAL);
+        EXPECT(fd == -777, "fd(bad what) wrote *fd_out");
+        EXPECT(lowest_free_fd() == before, "fd(bad what) made a descriptor");
+        break;
+    }
+    case 31: {
+        g_op = "fd(NULL fd_out)";
+        int before = lowest_free_fd();
+        EXPECT_STATUS(janus_queue_fd(q, x & 1 ? JANUS_WRITABLE : JANUS_READABLE, NULL),
+                      JANUS_EINVAL);
+        EXPECT(lowest_free_fd() == before, "fd(NULL fd_out) made a descriptor");
+        break;
+    }
     default:
         g_op = "put(NULL queue, bad timeout)";
         EXPECT_STATUS(janus_queue_put(NULL, NULL, bad_timeout_of(x)), JANUS_EINVAL);
@@ -843,7 +1117,8 @@ enum {
     OP_NEW, OP_PUT, OP_GET, OP_PUT_MANY, OP_GET_MANY, OP_TASK_DONE, OP_JOIN, OP_SNAPSHOT,
     OP_SHUTDOWN, OP_SHUTDOWN_NOW, OP_CLOSE, OP_WAIT_CLOSED, OP_BAD, OP_PUT_T, OP_GET_T,
     OP_PUT_MANY_T, OP_GET_MANY_T, OP_JOIN_T, OP_WAIT_CLOSED_T, OP_FREE,
-    OP_PUT2, OP_GET2, OP_COUNT
+    OP_PUT2, OP_GET2, OP_PEEK, OP_PEEK_T, OP_CLEAR, OP_SET_MAXSIZE, OP_WAITING, OP_FD,
+    OP_COUNT
 };
 
 static void reset_input(void)
@@ -853,6 +1128,7 @@ static void reset_input(void)
         free(s->items);
         memset(s, 0, sizeof *s);
         s->index = i;
+        s->rfd = s->wfd = -1;
     }
     g_next_id = 0;
     if (g_reg) memset(g_reg, 0, g_reg_cap);
@@ -919,12 +1195,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_JOIN_T: op_join(s, &r, true); break;
         case OP_WAIT_CLOSED_T: op_wait_closed(s, &r, true); break;
         case OP_FREE: slot_free(s); break;
+        case OP_PEEK: op_peek(s, &r, false); break;
+        case OP_PEEK_T: op_peek(s, &r, true); break;
+        case OP_CLEAR: op_clear(s, &r); break;
+        case OP_SET_MAXSIZE: op_set_maxsize(s, &r); break;
+        case OP_WAITING: op_waiting(s); break;
+        case OP_FD: op_fd(s, &r); break;
         }
         if (s->q) check_snapshots(s);
         if (g_trace)
-            fprintf(stderr, "step %u: queue %d %-34s kind %d maxsize %zu len %zu unfinished %zu%s\n",
-                    g_step, s->index, g_op, (int)s->kind, s->maxsize, s->len, s->unfinished,
-                    s->shutdown ? " shut down" : "");
+            fprintf(stderr, "step %u: queue %d %-34s kind %d maxsize %zu len %zu unfinished %zu%s"
+                    "%s%s\n", g_step, s->index, g_op, (int)s->kind, s->maxsize, s->len,
+                    s->unfinished, s->shutdown ? " shut down" : "",
+                    s->rfd < 0 ? "" : s->r_quiet ? " R:quiet" : " R:ready",
+                    s->wfd < 0 ? "" : s->w_quiet ? " W:quiet" : " W:ready");
     }
     end_input();
     return 0;

@@ -9,12 +9,15 @@ import os
 
 OPS = ["NEW", "PUT", "GET", "PUT_MANY", "GET_MANY", "TASK_DONE", "JOIN", "SNAPSHOT",
        "SHUTDOWN", "SHUTDOWN_NOW", "CLOSE", "WAIT_CLOSED", "BAD", "PUT_T", "GET_T",
-       "PUT_MANY_T", "GET_MANY_T", "JOIN_T", "WAIT_CLOSED_T", "FREE", "PUT2", "GET2"]
+       "PUT_MANY_T", "GET_MANY_T", "JOIN_T", "WAIT_CLOSED_T", "FREE", "PUT2", "GET2",
+       "PEEK", "PEEK_T", "CLEAR", "SET_MAXSIZE", "WAITING", "FD"]
 OP = {name: i for i, name in enumerate(OPS)}
 KIND = {"fifo": 0, "lifo": 1, "prio": 2}
 # index into k_maxsizes of fuzz_queue.c
 MAXSIZE = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 8: 6, 16: 10, "1<<40": 11, "SIZE_MAX": 12,
            "2^63": 13, "INT64_MAX": 14}
+# the argument byte of FD: which descriptors to ask for
+FD = {"readable": 0, "writable": 1, "both": 2, "again": 3}
 
 
 def op(name, slot=0):
@@ -57,6 +60,30 @@ def get_many(n, slot=0):
     return op("GET_MANY", slot) + bytes([n - 1])
 
 
+def peek(slot=0):
+    return op("PEEK", slot)
+
+
+def peek_t(timeout_index=0, slot=0):
+    return op("PEEK_T", slot) + bytes([timeout_index])
+
+
+def clear(slot=0, null_out=False):
+    return op("CLEAR", slot) + bytes([1 if null_out else 0])
+
+
+def set_maxsize(maxsize, slot=0):
+    return op("SET_MAXSIZE", slot) + bytes([MAXSIZE[maxsize]])
+
+
+def fd(which="both", slot=0):
+    return op("FD", slot) + bytes([FD[which]])
+
+
+def put_t(key=0, timeout_index=0, slot=0):
+    return op("PUT_T", slot) + item(key) + bytes([timeout_index])
+
+
 SEEDS = {
     "01-fifo-basic": new("fifo", 0) + put(1) + put(2) + put(null=True) + op("GET") + op("GET")
     + op("TASK_DONE") + op("TASK_DONE") + op("JOIN") + op("SNAPSHOT") + op("GET") + op("TASK_DONE")
@@ -76,7 +103,7 @@ SEEDS = {
     + op("WAIT_CLOSED") + op("WAIT_CLOSED_T") + bytes([0]) + put(1) + get_many(3)
     + op("SHUTDOWN") + op("CLOSE"),
     "08-bad-inputs": new("fifo", 2) + put(0) + b"".join(op("BAD") + bytes([i, i // 2, i % 3])
-                                                       for i in range(24)) + op("GET"),
+                                                       for i in range(32)) + op("GET"),
     "09-timed-forms": new("prio", 4, compare=True) + op("PUT_T") + item(2) + bytes([0])
     + op("PUT_T") + item(1) + bytes([4]) + op("GET_T") + bytes([1]) + op("JOIN_T") + bytes([0])
     + op("PUT_MANY_T") + bytes([3, 0, 1, 2, 4]) + op("GET_MANY_T") + bytes([8, 0])
@@ -94,6 +121,40 @@ SEEDS = {
     "13-shutdown-then-immediate": new("fifo", 3) + put_many([0, 1, 2]) + op("SHUTDOWN")
     + op("GET") + op("PUT") + item(0) + op("SHUTDOWN_NOW") + op("GET") + op("JOIN")
     + op("TASK_DONE") + op("JOIN") + op("TASK_DONE"),
+    # The extras: peek in each order, waiting forms where they answer at once, after shutdown.
+    "14-peek": new("fifo", 4) + peek() + put(1) + put(2) + peek() + op("GET") + peek()
+    + put(null=True) + peek() + op("GET") + peek() + op("GET") + peek() + peek_t(0)
+    + new("lifo", 0, slot=1) + put(0, slot=1) + put(3, slot=1) + peek(slot=1) + op("GET", 1)
+    + peek_t(4, slot=1) + new("prio", 0, slot=2, compare=True) + put(3, slot=2)
+    + put(1, slot=2) + put(1, slot=2) + peek(slot=2) + op("GET", 2) + peek(slot=2)
+    + op("SHUTDOWN", 1) + peek(slot=1) + op("GET", 1) + peek(slot=1) + peek_t(0, slot=1)
+    + op("CLOSE", 2) + peek(slot=2),
+    "15-clear": new("fifo", 0) + clear() + put(1) + put(null=True) + put(2) + op("GET") + clear()
+    + op("TASK_DONE") + op("JOIN") + put(0) + put(1) + op("TASK_DONE") + op("TASK_DONE")
+    + clear(null_out=True) + op("TASK_DONE") + new("lifo", 2, slot=1, destroy=False)
+    + put(0, slot=1) + put(1, slot=1) + clear(slot=1) + put(2, slot=1)
+    + op("SHUTDOWN", 1) + clear(slot=1) + op("GET", 1)
+    + new("prio", 3, slot=2, compare=True) + put(2, slot=2) + put(0, slot=2) + clear(slot=2)
+    + put(1, slot=2) + op("GET", 2),
+    "16-set-maxsize": new("fifo", 2) + put(0) + put(1) + put(2) + set_maxsize(4) + put(2)
+    + put(3) + put(0) + set_maxsize(1) + put(0) + op("GET") + op("GET") + op("GET") + put(0)
+    + op("GET") + put(1) + set_maxsize(0) + put(1) + put(2) + set_maxsize("SIZE_MAX") + put(3)
+    + set_maxsize("2^63") + put(0) + set_maxsize("INT64_MAX") + set_maxsize("1<<40")
+    + get_many(9) + new("lifo", 0, slot=1) + set_maxsize(1, slot=1) + put(0, slot=1)
+    + put(1, slot=1) + op("GET", 1),
+    "17-fd-readable": new("fifo", 0) + fd("readable") + put(1) + op("GET") + op("GET")
+    + put(2) + put(3) + op("GET") + op("GET_T") + bytes([0]) + op("GET") + put(0)
+    + get_many(4) + get_many(4) + fd("again") + put_many([1, 2]) + peek() + clear() + op("GET")
+    + put(1) + op("SHUTDOWN") + op("GET") + op("GET") + op("FREE"),
+    "18-fd-writable": new("lifo", 2) + fd("writable") + put(0) + put(1) + put(2) + op("GET")
+    + put(2) + put(3) + put_many([0, 1]) + get_many(2) + put_many([0, 1, 2]) + set_maxsize(4)
+    + put(3) + put(0) + set_maxsize(1) + put(0) + clear() + put(0) + put(1)
+    + set_maxsize(0) + put(2) + set_maxsize(2) + put(3) + op("SHUTDOWN") + put(0) + op("FREE"),
+    "19-fd-both-lanes": new("fifo", 3) + put(0) + fd("both") + put(1) + put(2) + put(3)
+    + op("GET") + op("GET") + op("GET") + op("GET") + peek() + put(1) + set_maxsize(1)
+    + put(2) + op("GET") + op("GET") + op("WAITING") + new("prio", 1, slot=1)
+    + fd("both", slot=1) + put(3, slot=1) + put(1, slot=1) + op("GET", 1) + op("GET", 1)
+    + op("SHUTDOWN_NOW", 1) + fd("again", slot=1) + op("CLOSE") + fd("again"),
 }
 
 if __name__ == "__main__":
