@@ -22,17 +22,28 @@ import Synchronization
 /// before the look, which comes before the reservation, which comes before the put's load of
 /// `flags`: the put sees `getters` and comes in, and `settle` hands the item over. Both may
 /// happen; then the second finds nothing to do. The same argument, with `head` and `putters`,
-/// covers a putter waiting for room and a lock-free get; and with `done` and `joiners`, a
-/// `join` and a lock-free `taskDone`. Weakly ordered CPUs are covered because the argument uses
-/// only the guarantees of sequentially consistent atomics, never the CPU's own ordering.
+/// covers a putter waiting for room and a lock-free get; with `done` and `joiners`, a `join` and
+/// a lock-free `taskDone`; and with `readable` (`writable`), an event loop's descriptor that goes
+/// quiet after an empty answer and a lock-free put (get) — the descriptor is drained, armed and
+/// published before its look again (`QueueStateMachine+Extras.swift`). Weakly ordered CPUs are
+/// covered because the argument uses only the guarantees of sequentially consistent atomics,
+/// never the CPU's own ordering. `Tests/model/handshake.pml` checks every interleaving of these
+/// steps, for two putters and two getters, waiting or not, and for the event loop.
 ///
 /// Why nothing is lost or taken twice: every item is in exactly one place, moved by one
 /// compare-and-swap (a lane slot claimed, a waiter removed from its list under the lock).
 ///
-/// First come, first served: a waiter's place in the line is the moment it is listed. A
-/// lock-free get or put checks the flag before it acts (step 1) and otherwise goes to the lock,
-/// where `settle` serves the listed waiters first; one that read the flag before a waiter was
-/// listed started first and may finish first.
+/// First come, first served: a waiter's place in the line is the publication of its flag (step 2,
+/// right after it is listed). A lock-free get or put checks the flag before it acts (step 1) and
+/// otherwise goes to the lock, where `settle` serves the listed waiters first; one that read the
+/// flag before a waiter's place started first and may finish first.
+///
+/// Leaving the lane (`leaveLane`, for a peek or a new maxsize) closes it and drains it under
+/// the lock, then publishes `offLane`. Lock-free gets and puts that read the flags before may
+/// still be running: a put's reservation after the close fails (it comes to the lock and
+/// queues behind the drained items), and the drain claims every item with one compare-and-swap
+/// of the head, so a get still running either claimed its item before (an earlier item, handed
+/// out first) or finds the lane empty — never an item from the middle of the drain.
 ///
 /// The invariants of `QueueStateMachine` ("a getter waits only while there are no items", "a
 /// putter only while the queue is full") hold between events except for the instructions

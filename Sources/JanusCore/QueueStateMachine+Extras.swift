@@ -26,7 +26,8 @@ extension QueueStateMachine {
 
     /// Moves the items from the lane to the locked buffer and keeps them there from now on.
     /// Puts that reserved a slot before the lane closed finish first (`drain` waits for them);
-    /// lock-free gets still running take items before the move, which orders them first.
+    /// a lock-free get still running either claimed the head before the drain (an earlier item)
+    /// or finds the lane empty, since the drain claims every item at once (`FastPath.swift`).
     @inlinable mutating func leaveLane() {
         guard laneActive, let lane else { return }
         lane.close()
