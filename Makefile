@@ -58,7 +58,7 @@ tools:
 	@Tests/ensure-tools.sh
 
 # The handshake between the lock-free path and the waiters, checked exhaustively with spin
-# (Tests/model/handshake.pml), broken variants included. spin's verifier is compiled with the
+# (Tests/model/handshake.pml, leave.pml), broken variants included. spin's verifier is compiled with the
 # toolchain's clang: gcc takes several times longer on it.
 test-model:
 	@command -v spin >/dev/null || { echo "spin not found: apt-get install spin" >&2; exit 1; }

@@ -44,6 +44,8 @@ import Synchronization
 /// queues behind the drained items), and the drain claims every item with one compare-and-swap
 /// of the head, so a get still running either claimed its item before (an earlier item, handed
 /// out first) or finds the lane empty — never an item from the middle of the drain.
+/// `Tests/model/leave.pml` checks every interleaving of this with a producer and one or two
+/// consumers on each lane, and that draining item by item (the first version) breaks FIFO.
 ///
 /// The invariants of `QueueStateMachine` ("a getter waits only while there are no items", "a
 /// putter only while the queue is full") hold between events except for the instructions
