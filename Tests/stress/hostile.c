@@ -328,6 +328,34 @@ static void *blocked_join(void *arg)
     return NULL;
 }
 
+/* Starts n threads running fn on b[0..n-1] (alternately waiting forever and with a long
+ * timeout; putters get a fresh token each), waits until all have announced themselves, frees
+ * the queue and joins them. Returns when janus_queue_free was called (now_ns); *free_ms, if
+ * not NULL, is how long the free itself took. */
+static uint64_t free_with_blocked(janus_queue *q, blocked *b, pthread_t *t, int n,
+                                  void *(*fn)(void *), bool with_items, double *free_ms)
+{
+    int announced = 0;
+    for (int i = 0; i < n; i++) {
+        memset(&b[i], 0, sizeof b[i]);
+        b[i].q = q;
+        b[i].announced = &announced;
+        b[i].timeout = i % 2 ? JANUS_WAIT_FOREVER : 60000;  /* forever, and a long timeout */
+        b[i].item = with_items ? tok_new() : NULL;
+        b[i].status = (janus_status)-1;
+        if (start_thread(&t[i], fn, &b[i]) != 0) {
+            printf("cannot start a thread\n");
+            exit(1);
+        }
+    }
+    CHECK(wait_announced(&announced, n, 10000), "threads did not start");
+    uint64_t t0 = now_ns();
+    janus_queue_free(q);
+    if (free_ms) *free_ms = ms_since(t0);
+    for (int i = 0; i < n; i++) pthread_join(t[i], NULL);
+    return t0;
+}
+
 /* 1a/1b: free while n threads block in get (empty queue) or put (full queue). */
 static void test_free_blocked(bool putters)
 {
@@ -338,25 +366,10 @@ static void test_free_blocked(bool putters)
     janus_queue *q = new_queue(putters ? JANUS_LIFO : JANUS_FIFO, putters ? FILL : 0, NULL);
     if (putters)
         for (int i = 0; i < FILL; i++) CHECK(janus_queue_put(q, tok_new(), 0) == JANUS_OK, "fill");
-    int announced = 0;
     blocked b[N];
     pthread_t t[N];
-    for (int i = 0; i < N; i++) {
-        b[i].q = q;
-        b[i].announced = &announced;
-        b[i].timeout = i % 2 ? JANUS_WAIT_FOREVER : 60000;  /* forever, and a long timeout */
-        b[i].item = putters ? tok_new() : NULL;
-        b[i].status = (janus_status)-1;
-        if (start_thread(&t[i], putters ? blocked_put : blocked_get, &b[i]) != 0) {
-            printf("cannot start a thread\n");
-            exit(1);
-        }
-    }
-    CHECK(wait_announced(&announced, N, 10000), "threads did not start");
-    uint64_t t0 = now_ns();
-    janus_queue_free(q);
-    double free_ms = ms_since(t0);
-    for (int i = 0; i < N; i++) pthread_join(t[i], NULL);
+    double free_ms = 0;
+    uint64_t t0 = free_with_blocked(q, b, t, N, putters ? blocked_put : blocked_get, putters, &free_ms);
     double woke_ms = 0;
     for (int i = 0; i < N; i++) {
         CHECK(b[i].status == JANUS_SHUTDOWN, "blocked %s %d (timeout %" PRId64 ") answered %s",
@@ -393,21 +406,9 @@ static void test_free_blocked_join(bool one_taken)
         CHECK(janus_queue_get(q, &x, 0) == JANUS_OK, "take one item");
         tok_end(x, END_GOT);
     }
-    int announced = 0;
     blocked b[N];
     pthread_t t[N];
-    for (int i = 0; i < N; i++) {
-        memset(&b[i], 0, sizeof b[i]);
-        b[i].q = q;
-        b[i].announced = &announced;
-        b[i].timeout = i % 2 ? JANUS_WAIT_FOREVER : 60000;
-        b[i].status = (janus_status)-1;
-        if (start_thread(&t[i], blocked_join, &b[i]) != 0) exit(1);
-    }
-    CHECK(wait_announced(&announced, N, 10000), "threads did not start");
-    uint64_t t0 = now_ns();
-    janus_queue_free(q);
-    for (int i = 0; i < N; i++) pthread_join(t[i], NULL);
+    uint64_t t0 = free_with_blocked(q, b, t, N, blocked_join, false, NULL);
     for (int i = 0; i < N; i++) {
         CHECK(b[i].status == JANUS_SHUTDOWN || (!one_taken && b[i].status == JANUS_OK),
               "blocked join %d answered %s", i, status_name(b[i].status));
@@ -1715,21 +1716,9 @@ static void test_free_blocked_peek(void)
     ledger_reset();
     enum { N = 6 };
     janus_queue *q = new_queue(JANUS_FIFO, 0, NULL);
-    int announced = 0;
     blocked b[N];
     pthread_t t[N];
-    for (int i = 0; i < N; i++) {
-        memset(&b[i], 0, sizeof b[i]);
-        b[i].q = q;
-        b[i].announced = &announced;
-        b[i].timeout = i % 2 ? JANUS_WAIT_FOREVER : 60000;
-        b[i].status = (janus_status)-1;
-        if (start_thread(&t[i], blocked_peek, &b[i]) != 0) exit(1);
-    }
-    CHECK(wait_announced(&announced, N, 10000), "threads did not start");
-    uint64_t t0 = now_ns();
-    janus_queue_free(q);
-    for (int i = 0; i < N; i++) pthread_join(t[i], NULL);
+    uint64_t t0 = free_with_blocked(q, b, t, N, blocked_peek, false, NULL);
     int wrong = 0;
     double worst = 0;
     for (int i = 0; i < N; i++) {
