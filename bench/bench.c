@@ -206,12 +206,10 @@ static void *get_until_shutdown(void *arg) {
     }
 }
 
-/* with_fd: the consumer's queue has its readable descriptor made first (never polled), to
- * show what a descriptor that is not quiet costs the hot path: nothing but the flag test the
- * lock-free put makes anyway. */
-static int with_fd;
-
-static double run_t2t(janus_kind kind, size_t maxsize) {
+/* with_fd: the queue has its readable descriptor made first (never polled), to show what a
+ * descriptor that is not quiet costs the hot path: nothing but the flag test the lock-free put
+ * makes anyway. */
+static double run_t2t(janus_kind kind, size_t maxsize, int with_fd) {
     janus_queue *q = janus_queue_new(kind, maxsize);
     if (with_fd) {
         int fd;
@@ -575,8 +573,8 @@ int main(int argc, char **argv) {
     FIGURE("janus_c_t2a_1024", "items/s", run_t2a(1024, 0));
     FIGURE("janus_c_a2t_unbounded", "items/s", run_a2t(0));
     FIGURE("janus_c_a2t_1024", "items/s", run_a2t(1024));
-    FIGURE("janus_c_t2t_unbounded", "items/s", run_t2t(JANUS_FIFO, 0));
-    FIGURE("janus_c_t2t_1024", "items/s", run_t2t(JANUS_FIFO, 1024));
+    FIGURE("janus_c_t2t_unbounded", "items/s", run_t2t(JANUS_FIFO, 0, 0));
+    FIGURE("janus_c_t2t_1024", "items/s", run_t2t(JANUS_FIFO, 1024, 0));
     FIGURE("janus_c_mpmc4_t2a_1024", "items/s", run_mpmc4_t2a(1024));
     FIGURE("janus_c_mpmc4_a2t_1024", "items/s", run_mpmc4_a2t(1024));
     FIGURE("janus_c_mpmc4_t2t_1024", "items/s", run_mpmc4_t2t(1024));
@@ -586,11 +584,9 @@ int main(int argc, char **argv) {
     FIGURE("janus_c_batch256_t2a_unbounded", "items/s", run_t2a(0, 1));
     FIGURE("janus_c_batch256_t2t_unbounded", "items/s", run_t2t_batch(0));
     FIGURE("janus_c_batch256_t2t_1024", "items/s", run_t2t_batch(1024));
-    with_fd = 1;
-    FIGURE("janus_c_fd_t2t_1024", "items/s", run_t2t(JANUS_FIFO, 1024));
-    with_fd = 0;
-    FIGURE("janus_c_lifo_t2t_1024", "items/s", run_t2t(JANUS_LIFO, 1024));
-    FIGURE("janus_c_priority_t2t_1024", "items/s", run_t2t(JANUS_PRIORITY, 1024));
+    FIGURE("janus_c_fd_t2t_1024", "items/s", run_t2t(JANUS_FIFO, 1024, 1));
+    FIGURE("janus_c_lifo_t2t_1024", "items/s", run_t2t(JANUS_LIFO, 1024, 0));
+    FIGURE("janus_c_priority_t2t_1024", "items/s", run_t2t(JANUS_PRIORITY, 1024, 0));
     FIGURE("janus_c_allocs_per_million_t2a_unbounded", "allocs", run_allocs_per_million(0));
     FIGURE("janus_c_allocs_per_million_t2a_1024", "allocs", run_allocs_per_million(1024));
     FIGURE("janus_c_bytes_per_queued_pointer", "bytes", run_bytes_per_item());

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks the models exhaustively with spin in every configuration below -- handshake.pml (the
 # lock-free path against the waiters) and leave.pml (leaving the lane against lock-free calls
-# still running) -- and checks that each deliberately broken variant (MUTANT=n) is caught: a model that cannot fail
-# proves nothing. Two checks at a time; prints one line per check and then "N passed, N failed".
+# still running) -- and checks that each deliberately broken variant (MUTANT=n) is caught: a
+# model that cannot fail proves nothing. Two checks at a time; prints one line per check and then "N passed, N failed".
 # Needs spin and a C compiler (CC; the Makefile passes the toolchain's clang, which compiles
 # spin's verifier several times faster than gcc).
 set -u
