@@ -29,7 +29,8 @@ TSAN_CFLAGS := -fsanitize=thread -g -O1 -L$(TOOLCHAIN)/lib/swift/linux \
                -Wl,-rpath,$(TOOLCHAIN)/lib/swift/linux -ldispatch -lBlocksRuntime
 
 .PHONY: all lib run examples tools test test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan lib-tsan test-examples \
-        test-stress test-stress-asan test-stress-tsan test-fuzz test-valgrind soak soak-tsan fuzz \
+        test-stress test-stress-asan test-stress-tsan test-fork test-fork-asan soak-fork test-fuzz \
+        test-valgrind soak soak-tsan fuzz \
         test-install test-cpp test-python test-swiftpm install bench chart docs lint clean
 
 all: lib
@@ -45,8 +46,8 @@ run: examples
 	$(MAKE) -C examples/c LIBDIR=$(RELEASE) run
 
 test: tools lint docs test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples \
-      test-stress test-stress-asan test-stress-tsan test-fuzz test-valgrind test-install test-cpp \
-      test-python test-swiftpm
+      test-stress test-stress-asan test-stress-tsan test-fork test-fork-asan test-fuzz test-valgrind \
+      test-install test-cpp test-python test-swiftpm
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -114,6 +115,19 @@ test-stress-asan: lib
 	  $(MAKE) -C Tests/stress LIBDIR=$(RELEASE) OUT=bin-asan SECONDS=$(STRESS_SECONDS) \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" test
 
+# Children forked from a process that has the library loaded, for each thing the parent may
+# have done first (Tests/fork): 200 in a row per state, plain and under ASan+UBSan;
+# `make soak-fork SECONDS=N` for longer.
+test-fork: lib
+	$(MAKE) -C Tests/fork LIBDIR=$(RELEASE) test
+
+test-fork-asan: lib
+	$(MAKE) -C Tests/fork LIBDIR=$(RELEASE) OUT=bin-asan \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" test
+
+soak-fork: lib
+	$(MAKE) -C Tests/fork LIBDIR=$(RELEASE) soak SECONDS=$(SECONDS)
+
 test-fuzz: lib
 	$(MAKE) -C Tests/fuzz LIBDIR=$(RELEASE) CLANG=$(CLANG) run SECONDS=30
 
@@ -149,6 +163,7 @@ test-cpp: lib
 test-python: lib
 	python3 examples/python/sum_consumers.py $(RELEASE)/libjanus.so
 	python3 examples/python/asyncio_quickstart.py $(RELEASE)/libjanus.so
+	python3 examples/python/fork_workers.py $(RELEASE)/libjanus.so
 
 # DocC for the Swift API into .build/docs (warnings are errors), and the swift-format lint.
 SYMBOLS := $(CURDIR)/.build/symbol-graphs

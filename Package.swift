@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "CJanus"),
         .target(
             name: "JanusCAPI",
-            dependencies: ["JanusCore", "CJanus"]
+            dependencies: ["JanusCore", "CJanus", "CJanusShims"]
             // The Makefile adds the linker flags of the shipped libjanus.so (export list,
             // nodelete, static Swift runtime): unsafeFlags here would bar SwiftPM users.
         ),

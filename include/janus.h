@@ -65,6 +65,23 @@
  *   Swift concurrency's own threads, e.g. from inside a janus_consume_fn or
  *   janus_produce_fn callback: they would block a thread of the cooperative
  *   pool that the async face needs to make progress.
+ *
+ * - fork.  A child forked from a process that uses janus may use janus with
+ *   queues it makes itself: threads on every call of this header, the
+ *   descriptors, and janus_consume_async() / janus_produce_async() -- the
+ *   last two unless the parent (or an ancestor) had started Swift tasks
+ *   before the fork: then they answer NULL with errno ECHILD at once, because
+ *   the child has the bookkeeping of Swift concurrency's thread pool but none
+ *   of its threads, and a task started there might never run.
+ *   Objects made before the fork (queues, consumers, producers) are the
+ *   parent's: in the child every call on them answers JANUS_EFORK at once
+ *   (snapshots answer 0 / false, janus_consume_async() NULL with errno
+ *   ECHILD), and close, cancel and free do nothing -- their locks, waiters
+ *   and tasks are the parent's.  Why a child needs care at all: the Swift
+ *   runtime's locks record their owner's thread id, cached per thread, and
+ *   fork() copies that cache into the child's first thread; libjanus clears
+ *   the copy in a pthread_atfork() child handler, which needs the library's
+ *   symbol table (strip --strip-debug keeps it, --strip-all does not).
  */
 #ifndef JANUS_H
 #define JANUS_H
@@ -113,9 +130,12 @@ typedef enum janus_status {
     JANUS_ENOMEM = 21,   /* out of memory */
     JANUS_EMISUSE = 22,  /* a call at the wrong time: wait_closed on a queue
                             that is not shut down */
-    JANUS_ESYS = 23      /* the system refused a resource the call needed;
+    JANUS_ESYS = 23,     /* the system refused a resource the call needed;
                             errno says which (EMFILE: no file descriptor
                             left).  Nothing changed. */
+    JANUS_EFORK = 24     /* the object was made before this process was
+                            forked: it is the parent's (see "fork" at the
+                            top).  Nothing changed. */
 } janus_status;
 
 /* The order items come out in. */
@@ -455,14 +475,16 @@ typedef int (*janus_consume_fn)(void *item, void *ctx);
  * terms that hold under any scheduling: every item taken goes to exactly one
  * of fn and destroy; once the mark is set, at most tasks - 1 calls of fn
  * begin; none begins after janus_consumer_wait() reported the end.
- * Returns NULL if q or fn is NULL, tasks is 0, or memory is short.  q and ctx
- * must outlive the consumer's run.  Does not block.  Thread safe. */
+ * Returns NULL if q or fn is NULL or tasks is 0 (errno EINVAL), in a forked
+ * child that cannot start Swift tasks (errno ECHILD, see "fork" at the top),
+ * or if memory is short.  q and ctx must outlive the consumer's run.  Does not block.  Thread safe. */
 JANUS_API janus_consumer *janus_consume_async(janus_queue *q, janus_consume_fn fn, void *ctx,
                                               size_t tasks);
 
 /* Waits up to timeout_ms for every task of c to end, whatever the reason.
  * Returns JANUS_OK (ended; asking again answers JANUS_OK at once),
- * JANUS_TIMEOUT, or JANUS_EINVAL (NULL c, invalid timeout).
+ * JANUS_TIMEOUT, JANUS_EINVAL (NULL c, invalid timeout) or JANUS_EFORK (c
+ * is the parent's: see "fork" at the top).
  * Blocks up to timeout_ms: not from a Swift concurrency thread.
  * Thread safe. */
 JANUS_API janus_status janus_consumer_wait(janus_consumer *c, int64_t timeout_ms);
@@ -493,13 +515,15 @@ typedef janus_status (*janus_produce_fn)(void **item_out, void *ctx);
  * order fn made them.  It stops when fn returns anything but JANUS_OK, when
  * it is cancelled, or when q is shut down; an item it holds that was not put
  * (cancelled, or q shut down) is handed to q's destroy, if any.
- * Returns NULL if q or fn is NULL or memory is short.  q and ctx must outlive
- * the producer's run.  Does not block.  Thread safe. */
+ * Returns NULL if q or fn is NULL (errno EINVAL), in a forked child that
+ * cannot start Swift tasks (errno ECHILD, see "fork" at the top), or if
+ * memory is short.  q and ctx must outlive the producer's run.  Does not block.  Thread safe. */
 JANUS_API janus_producer *janus_produce_async(janus_queue *q, janus_produce_fn fn, void *ctx);
 
 /* Waits up to timeout_ms for the producer's task to end, whatever the reason.
  * Returns JANUS_OK (ended; asking again answers JANUS_OK at once),
- * JANUS_TIMEOUT, or JANUS_EINVAL (NULL p, invalid timeout).
+ * JANUS_TIMEOUT, JANUS_EINVAL (NULL p, invalid timeout) or JANUS_EFORK (p
+ * is the parent's: see "fork" at the top).
  * Blocks up to timeout_ms: not from a Swift concurrency thread.
  * Thread safe. */
 JANUS_API janus_status janus_producer_wait(janus_producer *p, int64_t timeout_ms);

@@ -32,10 +32,27 @@ extension JanusQueue where Element == CItem {
 /// The C caller's handle reference keeps the queue alive for every call that starts before
 /// `janus_queue_free` (the contract of janus.h), and a thread that blocks inside takes its own
 /// reference while it waits (see `JanusQueue` parking), so no retain is needed here.
+///
+/// A queue made before this process was forked from its parent is the parent's (janus.h, "fork"):
+/// no call touches it; this one answers `fallback` (the snapshots' 0 / false).
 @inline(__always)
 func withQueue<R>(_ handle: OpaquePointer?, orElse fallback: R, _ body: (CQueue) -> R) -> R {
     guard let handle else { return fallback }
-    return Unmanaged<CQueue>.fromOpaque(UnsafeRawPointer(handle))._withUnsafeGuaranteedRef(body)
+    return Unmanaged<CQueue>.fromOpaque(UnsafeRawPointer(handle))._withUnsafeGuaranteedRef { queue in
+        queue.madeInThisProcess ? body(queue) : fallback
+    }
+}
+
+/// `withQueue` for the calls that answer a status: `fallback` for a NULL handle, `JANUS_EFORK`
+/// for a queue of the parent's.
+@inline(__always)
+func withQueue(_ handle: OpaquePointer?, orElse fallback: janus_status, _ body: (CQueue) -> janus_status)
+    -> janus_status
+{
+    guard let handle else { return fallback }
+    return Unmanaged<CQueue>.fromOpaque(UnsafeRawPointer(handle))._withUnsafeGuaranteedRef { queue in
+        queue.madeInThisProcess ? body(queue) : JANUS_EFORK
+    }
 }
 
 /// The callbacks of `janus_options`, kept for the queue's lifetime.

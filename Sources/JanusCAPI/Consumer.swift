@@ -1,4 +1,5 @@
 import CJanus
+import Glibc
 import JanusCore
 import Synchronization
 
@@ -111,8 +112,13 @@ final class StopFlag: Sendable {
 public func janus_consume_async(
     _ q: OpaquePointer?, _ fn: janus_consume_fn?, _ ctx: UnsafeMutableRawPointer?, _ tasks: Int
 ) -> OpaquePointer? {
-    guard let q, let fn, tasks > 0 else { return nil }
-    let consumer = Consumer(queue: CQueue.fromCHandle(q), callback: ConsumeCallback(fn: fn, ctx: ctx))
+    guard let q, let fn, tasks > 0 else {
+        errno = EINVAL
+        return nil
+    }
+    let queue = CQueue.fromCHandle(q)
+    guard tasksMayStart(on: queue) else { return nil }
+    let consumer = Consumer(queue: queue, callback: ConsumeCallback(fn: fn, ctx: ctx))
     consumer.start(tasks: tasks)
     return OpaquePointer(Unmanaged.passRetained(consumer).toOpaque())
 }
@@ -122,6 +128,7 @@ public func janus_consume_async(
 public func janus_consumer_wait(_ c: OpaquePointer?, _ timeout_ms: Int64) -> janus_status {
     guard let c else { return JANUS_EINVAL }
     let consumer = Unmanaged<Consumer>.fromOpaque(UnsafeRawPointer(c)).takeUnretainedValue()
+    guard consumer.finished.madeInThisProcess else { return JANUS_EFORK }  // the parent's tasks
     guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
     return janus_status(consumer.finished.threadJoin(wait))
 }
@@ -130,13 +137,17 @@ public func janus_consumer_wait(_ c: OpaquePointer?, _ timeout_ms: Int64) -> jan
 @_cdecl("janus_consumer_cancel")
 public func janus_consumer_cancel(_ c: OpaquePointer?) {
     guard let c else { return }
-    Unmanaged<Consumer>.fromOpaque(UnsafeRawPointer(c)).takeUnretainedValue().cancel()
+    let consumer = Unmanaged<Consumer>.fromOpaque(UnsafeRawPointer(c)).takeUnretainedValue()
+    if consumer.finished.madeInThisProcess { consumer.cancel() }
 }
 
 /// `janus_consumer_free` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_consumer_free")
 public func janus_consumer_free(_ c: OpaquePointer?) {
     guard let c else { return }
+    // The parent's consumer in a forked child: its tasks are not here to stop or wait for.
+    guard Unmanaged<Consumer>.fromOpaque(UnsafeRawPointer(c)).takeUnretainedValue().finished.madeInThisProcess
+    else { return }
     let consumer = Unmanaged<Consumer>.fromOpaque(UnsafeRawPointer(c)).takeRetainedValue()
     consumer.cancel()
     _ = consumer.finished.threadJoin(.until(nil))

@@ -1,4 +1,5 @@
 import CJanus
+import Glibc
 import JanusCore
 
 /// The Swift task behind a `janus_producer *`: it asks the C callback for items and awaits the
@@ -70,8 +71,13 @@ struct ProduceCallback: @unchecked Sendable {
 public func janus_produce_async(
     _ q: OpaquePointer?, _ fn: janus_produce_fn?, _ ctx: UnsafeMutableRawPointer?
 ) -> OpaquePointer? {
-    guard let q, let fn else { return nil }
-    let producer = Producer(queue: CQueue.fromCHandle(q), callback: ProduceCallback(fn: fn, ctx: ctx))
+    guard let q, let fn else {
+        errno = EINVAL
+        return nil
+    }
+    let queue = CQueue.fromCHandle(q)
+    guard tasksMayStart(on: queue) else { return nil }
+    let producer = Producer(queue: queue, callback: ProduceCallback(fn: fn, ctx: ctx))
     producer.start()
     return OpaquePointer(Unmanaged.passRetained(producer).toOpaque())
 }
@@ -81,6 +87,7 @@ public func janus_produce_async(
 public func janus_producer_wait(_ p: OpaquePointer?, _ timeout_ms: Int64) -> janus_status {
     guard let p else { return JANUS_EINVAL }
     let producer = Unmanaged<Producer>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+    guard producer.finished.madeInThisProcess else { return JANUS_EFORK }  // the parent's task
     guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
     return janus_status(producer.finished.threadJoin(wait))
 }
@@ -89,13 +96,17 @@ public func janus_producer_wait(_ p: OpaquePointer?, _ timeout_ms: Int64) -> jan
 @_cdecl("janus_producer_cancel")
 public func janus_producer_cancel(_ p: OpaquePointer?) {
     guard let p else { return }
-    Unmanaged<Producer>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue().cancel()
+    let producer = Unmanaged<Producer>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+    if producer.finished.madeInThisProcess { producer.cancel() }
 }
 
 /// `janus_producer_free` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_producer_free")
 public func janus_producer_free(_ p: OpaquePointer?) {
     guard let p else { return }
+    // The parent's producer in a forked child: its task is not here to stop or wait for.
+    guard Unmanaged<Producer>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue().finished.madeInThisProcess
+    else { return }
     let producer = Unmanaged<Producer>.fromOpaque(UnsafeRawPointer(p)).takeRetainedValue()
     producer.cancel()
     _ = producer.finished.threadJoin(.until(nil))

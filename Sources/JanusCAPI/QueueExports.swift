@@ -29,6 +29,9 @@ public func janus_queue_new_with(_ options: UnsafePointer<janus_options>?) -> Op
 @_cdecl("janus_queue_free")
 public func janus_queue_free(_ q: OpaquePointer?) {
     guard let q else { return }
+    // The parent's queue in a forked child: released by nobody here (its lock and its waiters
+    // belong to the parent), the same as all the parent's memory the child does not use.
+    guard Unmanaged<CQueue>.fromOpaque(UnsafeRawPointer(q)).takeUnretainedValue().madeInThisProcess else { return }
     let queue = Unmanaged<CQueue>.fromOpaque(UnsafeRawPointer(q)).takeRetainedValue()
     // Blocked callers (joins too) wake with JANUS_SHUTDOWN and items left go to destroy; the
     // object itself goes when the last caller, consumer or producer still holding it lets go.

@@ -42,15 +42,17 @@ public func janus_strerror(_ status: janus_status) -> UnsafePointer<CChar> {
         case JANUS_ENOMEM: "out of memory"
         case JANUS_EMISUSE: "misuse of the queue"
         case JANUS_ESYS: "the system refused a resource (see errno)"
+        case JANUS_EFORK: "the object belongs to the process this one was forked from"
         default: "unknown janus status"
         }
     return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
-/// Kept equal to JANUS_VERSION_* in janus.h; a C test checks both.
-let versionMajor: UInt32 = 0
-let versionMinor: UInt32 = 1
-let versionPatch: UInt32 = 0
+/// Kept equal to JANUS_VERSION_* in janus.h; a C test checks both. Computed, not stored: a
+/// stored global is initialized through a once lock of the Swift runtime (see fork.c).
+var versionMajor: UInt32 { 0 }
+var versionMinor: UInt32 { 1 }
+var versionPatch: UInt32 { 0 }
 
 /// `janus_version_number` of include/janus.h, where it is documented; callable from Swift too.
 @_cdecl("janus_version_number")

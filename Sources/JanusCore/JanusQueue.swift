@@ -34,6 +34,13 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     @usableFromInline let nextTaskID = Atomic<UInt64>(1)
     /// Called for every item an immediate shutdown discards, with no lock held.
     @usableFromInline package let onDiscard: (@Sendable (Element) -> Void)?
+    /// The process generation the queue was made in (bumped in every forked child, fork.c).
+    @usableFromInline let forkGeneration: UInt
+
+    /// False in a child forked after the queue was made: the queue is the parent's. Its lock
+    /// may be held by a thread that did not come along and its waiters are not in this
+    /// process, so the child must not use it (the C library answers `JANUS_EFORK`).
+    @inlinable package var madeInThisProcess: Bool { forkGeneration == shim_fork_generation() }
 
     /// Creates an empty queue.
     /// - Parameters:
@@ -59,6 +66,7 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
             to: QueueStateMachine(ordering: ordering, maxsize: maxsize, lane: lane, shared: shared))
         shared.maxsize.pointee.store(maxsize, ordering: .relaxed)
         self.onDiscard = onDiscard
+        forkGeneration = shim_fork_generation()
     }
 
     deinit {

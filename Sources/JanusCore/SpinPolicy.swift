@@ -2,14 +2,9 @@ import CJanusShims
 import Glibc
 import Synchronization
 
-/// Spinners in the whole process: no more than there are cores, or they starve the very threads
-/// that would end their wait.
-@usableFromInline
-let spinningWaiters = Atomic<Int>(0)
-
-/// The cores this process may run on, read once.
-@usableFromInline
-let onlineCores: Int = Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+// The spinner count and the core count are C statics (CJanusShims, fork.c), not Swift globals:
+// a Swift global is initialized through a once lock of the runtime, which a forked child can
+// hang on (fork.c says how).
 
 /// How long a get or put that must wait spins first, looking for an item or room with the
 /// lock-free path, before it registers as a waiter and sleeps or suspends.
@@ -33,14 +28,15 @@ enum SpinPolicy {
     @inlinable static var initialNanoseconds: Int { 10_000 }
     @inlinable static var minimumUseful: Int { 5_000 }
 
-    /// Takes a spinning place; false when as many waiters as cores spin already.
+    /// Takes a spinning place; false when as many waiters as cores spin already (more would
+    /// starve the very threads that would end their wait).
     @inlinable static func enter() -> Bool {
-        if spinningWaiters.wrappingAdd(1, ordering: .relaxed).newValue <= onlineCores { return true }
-        spinningWaiters.wrappingSubtract(1, ordering: .relaxed)
+        if shim_spinners_add(1) <= shim_online_cores() { return true }
+        _ = shim_spinners_add(-1)
         return false
     }
 
-    @inlinable static func leave() { spinningWaiters.wrappingSubtract(1, ordering: .relaxed) }
+    @inlinable static func leave() { _ = shim_spinners_add(-1) }
 
     /// How long a waiter spinning on its own parker spins before it counts as a spinner.
     @inlinable static var uncountedNanoseconds: Int { 2_000 }

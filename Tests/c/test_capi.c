@@ -90,6 +90,7 @@ static const char *status_name(janus_status s)
     case JANUS_ENOMEM: return "JANUS_ENOMEM";
     case JANUS_EMISUSE: return "JANUS_EMISUSE";
     case JANUS_ESYS: return "JANUS_ESYS";
+    case JANUS_EFORK: return "JANUS_EFORK";
     }
     return "(not a janus_status)";
 }
@@ -2460,6 +2461,13 @@ static void test_new_functions_null(void)
     CHECK(JANUS_READABLE == 1 && JANUS_WRITABLE == 2 && JANUS_ESYS == 23);
     CHECK(janus_strerror(JANUS_ESYS) != NULL && janus_strerror(JANUS_ESYS)[0] != '\0');
     CHECK(strcmp(janus_strerror(JANUS_ESYS), janus_strerror(JANUS_EINVAL)) != 0);
+    /* fork (Tests/fork has the children): the status and the errno of a refused start. */
+    CHECK(JANUS_EFORK == 24);
+    CHECK(strcmp(janus_strerror(JANUS_EFORK), janus_strerror(JANUS_EMISUSE)) != 0);
+    errno = 0;
+    CHECK(janus_consume_async(NULL, NULL, NULL, 1) == NULL && errno == EINVAL);
+    errno = 0;
+    CHECK(janus_produce_async(NULL, NULL, NULL) == NULL && errno == EINVAL);
 
     /* A fresh queue: nobody waits. */
     janus_queue *q = new_queue(JANUS_FIFO, 2);

@@ -172,6 +172,7 @@ static const char *status_name(janus_status s)
     case JANUS_ENOMEM: return "ENOMEM";
     case JANUS_EMISUSE: return "EMISUSE";
     case JANUS_ESYS: return "ESYS";
+    case JANUS_EFORK: return "EFORK";
     }
     return "?";
 }

@@ -35,4 +35,41 @@ int shim_eventfd_signal(int fd);
 int shim_eventfd_drain(int fd);
 void shim_close(int fd);
 
+/* ---- Process-wide values and fork() (fork.c) ----
+ *
+ * Plain C statics, set when the library is loaded (a constructor) and by a pthread_atfork child
+ * handler: no Swift lazy global (each one a once lock of the Swift runtime) stands on a janus
+ * entry path. Swift reads them through these inline functions, never as variables. */
+
+/* Bumped in a forked child: an object made under another generation belongs to an ancestor
+ * process. Written only by the child handler, while the child has no other thread yet. */
+extern unsigned long shim_fork_generation_value;
+static inline unsigned long shim_fork_generation(void) {
+    return __atomic_load_n(&shim_fork_generation_value, __ATOMIC_RELAXED);
+}
+
+/* The cores this process may run on (at least 1), read when the library was loaded. */
+extern long shim_online_cores_value;
+static inline long shim_online_cores(void) {
+    return __atomic_load_n(&shim_online_cores_value, __ATOMIC_RELAXED);
+}
+
+/* Waiters spinning in the whole process (SpinPolicy). Relaxed: a count, not a handshake. A
+ * child starts at 0: the parent's spinners are not in it. */
+extern long shim_spinners_value;
+static inline long shim_spinners_add(long delta) {
+    return __atomic_add_fetch(&shim_spinners_value, delta, __ATOMIC_RELAXED);
+}
+
+/* Whether Swift concurrency's threads may have been started by this process (the C library
+ * says so before it starts a task) or by an ancestor it was forked from. After such a fork the
+ * child has the pool's bookkeeping but none of its threads: a task started there may never
+ * run, so the C library answers instead of starting one. */
+void shim_note_tasks_started(void);
+int shim_tasks_inherited(void);
+
+/* Tests: the calling thread's copy of the Swift runtime's cached thread id (0: not cached, the
+ * next lock reads it), or -1 when fork.c cannot find it (a stripped runtime). */
+int shim_runtime_cached_tid(void);
+
 #endif
