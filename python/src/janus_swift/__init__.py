@@ -127,7 +127,7 @@ class _FdWaiters:
     anyone but the coroutine that returns it, so cancellation loses nothing.
     """
 
-    __slots__ = ("loop", "fd", "face", "futs", "woken", "registered")
+    __slots__ = ("loop", "fd", "face", "futs", "woken", "registered", "idle_pending")
 
     def __init__(self, face: Any, loop: asyncio.AbstractEventLoop, fd: int) -> None:
         self.face = face
@@ -136,6 +136,7 @@ class _FdWaiters:
         self.futs: Deque["asyncio.Future[None]"] = deque()
         self.woken = False
         self.registered: Any = None  # the face, while the loop watches its descriptor
+        self.idle_pending = False
 
     def add(self, fut: "asyncio.Future[None]") -> None:
         self.futs.append(fut)
@@ -165,6 +166,16 @@ class _FdWaiters:
                 self.futs.remove(fut)
             except ValueError:
                 pass
+        if not self.futs and not self.woken and not self.idle_pending:
+            # Stop watching on the next iteration, not now: a coroutine that waits again
+            # at once (a consumer loop, a ping-pong) then keeps the registration, which
+            # saves two epoll_ctl calls and asyncio's handle work per wait.  Not later than
+            # that: a registered reader keeps the queue alive.
+            self.idle_pending = True
+            self.loop.call_soon(self._idle)
+
+    def _idle(self) -> None:
+        self.idle_pending = False
         if not self.futs and not self.woken:
             self._stop()
 
