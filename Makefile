@@ -31,7 +31,7 @@ TSAN_CFLAGS := -fsanitize=thread -g -O1 -L$(TOOLCHAIN)/lib/swift/linux \
 .PHONY: all lib run examples tools test test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan lib-tsan test-examples \
         test-stress test-stress-asan test-stress-tsan test-fork test-fork-asan soak-fork test-fuzz \
         test-valgrind soak soak-tsan fuzz \
-        test-install test-cpp test-python test-swiftpm install bench chart docs lint clean
+        test-install test-cpp test-python test-python-pkg test-swiftpm install bench chart docs lint clean
 
 all: lib
 
@@ -47,7 +47,7 @@ run: examples
 
 test: tools lint docs test-model test-swift test-swift-tsan test-c test-c-asan test-c-tsan test-examples \
       test-stress test-stress-asan test-stress-tsan test-fork test-fork-asan test-fuzz test-valgrind \
-      test-install test-cpp test-python test-swiftpm
+      test-install test-cpp test-python test-python-pkg test-swiftpm
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -165,6 +165,15 @@ test-python: lib
 	python3 examples/python/asyncio_quickstart.py $(RELEASE)/libjanus.so
 	python3 examples/python/fork_workers.py $(RELEASE)/libjanus.so
 
+# The Python package (python/, import janus_swift): a fresh venv under .build-python/, the
+# package pip-installed from this tree (its setup.py finds the libjanus just built), pytest.
+PY_VENV := $(CURDIR)/.build-python/venv
+test-python-pkg: lib
+	@test -x $(PY_VENV)/bin/python || python3 -m venv $(PY_VENV)
+	$(PY_VENV)/bin/python -m pip install -q --upgrade pip pytest
+	JANUS_USE_REPO=1 $(PY_VENV)/bin/python -m pip install -q --force-reinstall --no-deps ./python
+	cd python && $(PY_VENV)/bin/python -m pytest -p no:cacheprovider tests
+
 # DocC for the Swift API into .build/docs (warnings are errors), and the swift-format lint.
 SYMBOLS := $(CURDIR)/.build/symbol-graphs
 docs:
@@ -198,4 +207,4 @@ chart:
 	python3 bench/chart.py bench/results.txt bench/chart.png
 
 clean:
-	rm -rf .build .build-tsan .build-tsan-lib examples/c/bin* Tests/c/bin*
+	rm -rf .build .build-tsan .build-tsan-lib .build-python python/build examples/c/bin* Tests/c/bin*

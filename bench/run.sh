@@ -17,9 +17,16 @@ out="$here/results.txt"
 raw="$(mktemp)"
 trap 'rm -f "$raw"' EXIT
 
+# The Python rows (bench/python_bench.py): janus_swift (python/) beside Python's janus 2.0.0 and
+# culsans from PyPI, all three in one venv of their own under .build-python/.
+py_venv="$here/../.build-python/bench-venv"
 python_rounds=1
-if ! python3 -c "import janus" 2>/dev/null; then
-  echo "bench: Python's janus skipped (pip install janus to include it)" >&2
+if { [ -x "$py_venv/bin/python" ] || python3 -m venv "$py_venv"; } &&
+   "$py_venv/bin/python" -m pip install -q janus==2.0.0 culsans &&
+   JANUS_USE_REPO=1 "$py_venv/bin/python" -m pip install -q --force-reinstall --no-deps "$here/../python"; then
+  :
+else
+  echo "bench: the Python rows skipped (could not set up $py_venv)" >&2
   python_rounds=0
 fi
 
@@ -30,8 +37,8 @@ for round in $(seq "$rounds"); do
   "$here/peers/run-native.sh" "$items" 1 | tee -a "$raw" || exit 1
   "$here/peers/run-swift.sh" "$items" 1 | tee -a "$raw" || exit 1
   if [ "$python_rounds" = 1 ]; then
-    # Python's janus moves ~0.1 M items/s: a tenth of the items is plenty.
-    python3 "$here/janus_py.py" "$((items / 10))" 1 | tee -a "$raw" || exit 1
+    # Python's janus moves ~0.1 M items/s bounded: a tenth of the items is plenty.
+    "$py_venv/bin/python" "$here/python_bench.py" "$((items / 10))" 1 | tee -a "$raw" || exit 1
   fi
 done
 

@@ -27,6 +27,15 @@ TARGETS = [
     ("round trip thread -> task -> thread", "janus_c_rtt_t_a_t", "async_channel_rtt_t_a_t", "le", 0.2),
     ("CPU per item, 50 us stream", "janus_c_slow50us_cpu", "async_channel_slow50us_cpu", "le", 1.0),
     ("CPU per item, 1 ms stream", "janus_c_slow1ms_cpu", "async_channel_slow1ms_cpu", "le", 1.0),
+    ("Python thread -> asyncio, unbounded, vs janus", "python_janus_swift_t2a_unbounded", "python_janus_t2a_unbounded", "ge", 10),
+    ("Python thread -> asyncio, 1024, vs janus", "python_janus_swift_t2a_1024", "python_janus_t2a_1024", "ge", 10),
+    ("Python asyncio -> thread, unbounded, vs janus", "python_janus_swift_a2t_unbounded", "python_janus_a2t_unbounded", "ge", 10),
+    ("Python asyncio -> thread, 1024, vs janus", "python_janus_swift_a2t_1024", "python_janus_a2t_1024", "ge", 10),
+    ("Python thread -> asyncio, unbounded, vs culsans", "python_janus_swift_t2a_unbounded", "python_culsans_t2a_unbounded", "ge", 3),
+    ("Python thread -> asyncio, 1024, vs culsans", "python_janus_swift_t2a_1024", "python_culsans_t2a_1024", "ge", 3),
+    ("Python asyncio -> thread, unbounded, vs culsans", "python_janus_swift_a2t_unbounded", "python_culsans_a2t_unbounded", "ge", 3),
+    ("Python asyncio -> thread, 1024, vs culsans", "python_janus_swift_a2t_1024", "python_culsans_a2t_1024", "ge", 3),
+    ("Python round trip thread -> asyncio -> thread", "python_janus_swift_rtt_t_a_t", "python_janus_rtt_t_a_t", "le", 0.2),
     ("heap bytes per queued pointer", "janus_c_bytes_per_queued_pointer", None, "le", 16),
     ("allocations per million items, steady stream, unbounded", "janus_c_allocs_per_million_t2a_unbounded", None, "le", 100),
     ("allocations per million items, steady stream, 1024", "janus_c_allocs_per_million_t2a_1024", None, "le", 100),
@@ -44,7 +53,9 @@ IMPLEMENTATIONS = [
     ("asyncstream", "AsyncStream"),
     ("asyncchannel", "AsyncChannel"),
     ("c_mutex_condvar", "C mutex+condvar"),
+    ("python_janus_swift", "janus_swift (Python)"),
     ("python_janus", "Python janus"),
+    ("python_culsans", "culsans"),
 ]
 
 
