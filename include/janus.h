@@ -259,6 +259,72 @@ JANUS_API janus_status janus_queue_get_many(janus_queue *q, void **items_out, si
                                             size_t *got_count_out, int64_t timeout_ms);
 
 /* ------------------------------------------------------------------------ */
+/* Select: waiting on several queues at once                                */
+/* ------------------------------------------------------------------------ */
+
+/* What one operation of a select does. */
+typedef enum janus_select_kind {
+    JANUS_SELECT_GET = 1,  /* take the next item of queue into item */
+    JANUS_SELECT_PUT = 2   /* put item into queue */
+} janus_select_kind;
+
+/* One operation of janus_select(). */
+typedef struct janus_select_op {
+    janus_queue *queue;      /* the queue; the same queue may appear in several ops */
+    janus_select_kind kind;  /* JANUS_SELECT_GET or JANUS_SELECT_PUT */
+    void *item;              /* PUT: the item to put (NULL is valid).  GET: set to
+                                the item taken, only if this op is the one that
+                                happened with JANUS_OK */
+} janus_select_op;
+
+/* The most operations one janus_select() may have. */
+#define JANUS_SELECT_MAX 64
+
+/* Waits up to timeout_ms until one of ops[0 .. count) can happen, performs
+ * EXACTLY that one, and sets *index_out to its index (Go's select,
+ * crossbeam-channel's Select).  The other operations have not happened: no
+ * item taken, none put, unfinished_tasks unchanged; a put that did not happen
+ * leaves its item with the caller.
+ * Returns
+ *   JANUS_OK        ops[*index_out] happened: a get's item is in
+ *                   ops[*index_out].item (now the caller's); a put's item is
+ *                   now the queue's (unfinished_tasks + 1);
+ *   JANUS_SHUTDOWN  the queue of ops[*index_out] is shut down (a get found no
+ *                   item left, a put was refused): a shut-down queue counts as
+ *                   ready, so a select whose queues are all shut down answers
+ *                   at once, never hangs; nothing happened;
+ *   JANUS_TIMEOUT   none could happen within timeout_ms (at once for
+ *                   JANUS_NO_WAIT, which makes it a non-blocking try of every
+ *                   op); *index_out not written;
+ *   JANUS_EINVAL    ops or index_out is NULL, count is 0 or more than
+ *                   JANUS_SELECT_MAX, an op has a NULL queue or an unknown
+ *                   kind, or timeout_ms is invalid: nothing done.
+ * Fairness: when several ops are ready at the call, the one performed is not
+ * always the first: each call starts looking at a pseudo-random index (a
+ * process-wide call counter, scrambled) and goes round from there.  While it
+ * waits, the select holds a place in the first-come-first-served line of
+ * every queue, like a get or put of its own; the queue that serves it first
+ * wins, and it leaves the other lines before anyone else can pick it; a put
+ * hands its item straight to a waiting select's get.
+ * A FIFO queue that a select had to wait on leaves its lock-free path for
+ * good (it then runs at the speed of a LIFO queue), as after a peek.
+ * Blocks up to timeout_ms.  Thread safe.
+ *
+ *     janus_select_op ops[2] = {
+ *         { data, JANUS_SELECT_GET, NULL },
+ *         { control, JANUS_SELECT_GET, NULL },
+ *     };
+ *     size_t which;
+ *     while (janus_select(ops, 2, &which, JANUS_WAIT_FOREVER) == JANUS_OK) {
+ *         if (which == 1) break;              // a control message: stop
+ *         handle(ops[0].item);                // a job from data
+ *         janus_queue_task_done(data);
+ *     }
+ */
+JANUS_API janus_status janus_select(janus_select_op *ops, size_t count, size_t *index_out,
+                                    int64_t timeout_ms);
+
+/* ------------------------------------------------------------------------ */
 /* Tasks: task_done and join                                                */
 /* ------------------------------------------------------------------------ */
 

@@ -198,7 +198,9 @@ struct QueueStateMachine<Element> {
 
     /// Items that are there go to the waiting getters, first come first served.
     @inlinable mutating func settleGetters(_ wakeups: inout Wakeups<Element>) {
-        while !getters.isEmpty, let item = take() {
+        // A select getter is claimed before its item is taken, so off the lane (the only place
+        // select waiters are listed) the item must be sure first (`QueueStateMachine+Select`).
+        while !getters.isEmpty && (laneActive || !items.isEmpty), claimFirstGetter(), let item = take() {
             serve(getters.removeFirst(), .success(item), &wakeups)
             wakeups.servedGetter = true
         }
@@ -223,6 +225,11 @@ struct QueueStateMachine<Element> {
                 slot.value.pointee.outcome = .success(())
                 wakeups.append(.unpark(slot.parker))
                 wakeups.servedPutter = true
+            case .select(let entry, let item):
+                guard hasRoom else { return admitted }
+                _ = putters.removeFirst()
+                guard entry.waiter.claim(entry.index) else { continue }  // served elsewhere: dropped
+                admitSelectPut(entry, item, &wakeups)
             }
             admitted += 1
         }
@@ -246,7 +253,7 @@ struct QueueStateMachine<Element> {
     @inlinable mutating func put(_ item: Element, _ wakeups: inout Wakeups<Element>) -> PutOutcome {
         settle(&wakeups)
         if isShutdown { return .shutDown }
-        if !getters.isEmpty {
+        if claimFirstGetter() {
             // Getters wait only on an empty queue (settle just made sure): straight to the first.
             countLockedPut()
             serve(getters.removeFirst(), .success(item), &wakeups)
@@ -414,7 +421,7 @@ struct QueueStateMachine<Element> {
         } else {
             settleGetters(&wakeups)
         }
-        while !getters.isEmpty { serve(getters.removeFirst(), .failure(.shutDown), &wakeups) }
+        while claimFirstGetter() { serve(getters.removeFirst(), .failure(.shutDown), &wakeups) }
         while !putters.isEmpty { refuse(putters.removeFirst(), .shutDown, &wakeups) }
         settleJoiners(&wakeups)
         settleWatchers(&wakeups)
@@ -479,6 +486,8 @@ struct QueueStateMachine<Element> {
         case .thread(let slot):
             slot.value.pointee = result
             wakeups.append(.unpark(slot.parker))
+        case .select(let entry):
+            entry.waiter.complete(result.map { Optional($0) }, &wakeups)  // claimed by `claimFirstGetter`
         }
     }
 
@@ -491,6 +500,9 @@ struct QueueStateMachine<Element> {
             // The item stays in the thread's slot: it is still the caller's.
             slot.value.pointee.outcome = .failure(error)
             wakeups.append(.unpark(slot.parker))
+        case .select(let entry, _):
+            // The item stays the selector's; a selector served elsewhere is simply dropped.
+            if entry.waiter.claim(entry.index) { entry.waiter.complete(.failure(error), &wakeups) }
         }
     }
 

@@ -39,6 +39,8 @@ struct PendingPut<Element> {
 enum GetWaiter<Element> {
     case task(id: UInt64, GetContinuation<Element>)
     case thread(ThreadSlot<Result<Element, QueueError>?>)
+    /// One get of a select (`SelectWaiter.swift`): served only after it is claimed.
+    case select(SelectEntry<Element>)
 }
 
 /// A caller waiting for room, holding the item it wants to put.
@@ -46,6 +48,8 @@ enum GetWaiter<Element> {
 enum PutWaiter<Element> {
     case task(id: UInt64, SignalContinuation, Element)
     case thread(ThreadSlot<PendingPut<Element>>)
+    /// One put of a select, with its item (still the selector's until it is claimed).
+    case select(SelectEntry<Element>, Element)
 }
 
 /// A caller waiting for an event with no value: `join` (unfinished tasks reach 0) or

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the models exhaustively with spin in every configuration below -- handshake.pml (the
-# lock-free path against the waiters) and leave.pml (leaving the lane against lock-free calls
-# still running) -- and checks that each deliberately broken variant (MUTANT=n) is caught: a
+# lock-free path against the waiters), leave.pml (leaving the lane against lock-free calls
+# still running) and select.pml (one select waiter listed on two queues, claimed once) -- and checks that each deliberately broken variant (MUTANT=n) is caught: a
 # model that cannot fail proves nothing. Two checks at a time; prints one line per check and then "N passed, N failed".
 # Needs spin and a C compiler (CC; the Makefile passes the toolchain's clang, which compiles
 # spin's verifier several times faster than gcc).
@@ -67,6 +67,13 @@ echo leave-ring1           ok leave.pml -DLANE=1 -DCAP=1
 echo leave-ring2-2g        ok leave.pml -DLANE=1 -DCAP=2 -DNG=2
 echo leave-list            ok leave.pml -DLANE=2
 echo leave-list-2g         ok leave.pml -DLANE=2 -DNG=2
+# A select over two queues: two servers, a deadline (threads) or a cancellation (tasks), and a
+# plain getter competing on one queue.
+echo select-thread         ok select.pml
+echo select-thread-forever ok select.pml -DWAIT=1
+echo select-thread-getter  ok select.pml -DG=1
+echo select-task-cancel    ok select.pml -DTASK=1
+echo select-task-getter    ok select.pml -DTASK=1 -DG=1
 # Broken on purpose: each must be caught.
 echo mutant1-look-first    caught handshake.pml -DLANE=1 -DCAP=1 -DMUTANT=1
 echo mutant2-flags-first   caught handshake.pml -DLANE=1 -DCAP=1 -DMUTANT=2
@@ -80,10 +87,15 @@ echo mutant8-quiet-look-first caught handshake.pml -DLANE=1 -DCAP=1 -DWATCH=1 -D
 echo mutant9-put-ignores-fd   caught handshake.pml -DLANE=1 -DCAP=1 -DWATCH=1 -DMUTANT=9
 echo mutant10-drain-one-by-one caught leave.pml -DLANE=2 -DMUTANT=1
 echo mutant10-ring          caught leave.pml -DLANE=1 -DCAP=2 -DMUTANT=1
+echo mutant11-claim-no-cas  caught select.pml -DMUTANT=1
+echo mutant12-withdraw-after-serving caught select.pml -DMUTANT=2
+echo mutant13-deadline-no-cas caught select.pml -DMUTANT=3
+echo mutant14-resume-no-rendezvous caught select.pml -DTASK=1 -DMUTANT=4
+echo mutant15-dead-entry-kept caught select.pml -DG=1 -DMUTANT=5
 } | xargs -P 2 -L 1 bash -c 'verify "$@"' _ | tee "$work/results"
 
 passed=$(grep -c '  ok' "$work/results")
 failed=$(grep -c '  FAIL' "$work/results")
 [ -z "${MODEL_WORK:-}" ] && rm -rf "$work"
 echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" = 34 ]
+[ "$failed" = 0 ] && [ "$passed" = 44 ]
