@@ -161,29 +161,51 @@ extension JanusQueue {
     /// is theirs). First a few quick looks with no clock and no accounting (most hand-offs that
     /// come soon come within them), then the measured spin. When it gives up, `started` is when
     /// the wait began, for `learnFromSleep`.
+    ///
+    /// A get that streams right behind its put (the put a little slower) would take each item
+    /// the moment it is written and read the very cache line the put writes next: the two
+    /// cores would trade that line for every item or two (see `BoundedLane.pushRun`). Once a
+    /// spin shows that pattern (it caught an item within its first two looks), the next spins
+    /// wait a moment (`SpinPolicy.runNanoseconds`) for a run of items, which puts the two sides
+    /// lines apart. A run that does not come in that moment (ping-pong, a slow producer) turns
+    /// the waiting off again, so a round trip pays it at most once in a while.
     @inlinable func spinGet(started: inout Int) -> Element? {
         guard let lane else { return nil }  // its waiters spin after listing (`spinListed`)
         let budget = shared.getSpin.pointee.load(ordering: .relaxed)
+        var run = shared.getRun.pointee.load(ordering: .relaxed)
         var round = 0
         if budget > 0 {
             while round < SpinPolicy.quickRounds
                 && shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getsLocked == 0
             {
-                if lane.mayPop, let item = fastGet() { return item }
+                if lane.mayPop(run: run), let item = fastGet() {
+                    if run == 1 && round < 2 { shared.getRun.pointee.store(lane.popRun, ordering: .relaxed) }
+                    return item
+                }
                 SpinPolicy.pause(round)
                 round &+= 1
             }
         }
         started = MonotonicDeadline.nanosecondsNow()
-        guard budget > 0, SpinPolicy.enter() else { return nil }
+        // A putter woken a moment ago is about to put (`SpinPolicy.wakeWindow`).
+        let until = SpinPolicy.spinDeadline(
+            started: started, budget: budget, peerWokenAt: shared.putServedAt.pointee.load(ordering: .relaxed))
+        guard until > started, SpinPolicy.enter() else { return nil }
         defer { SpinPolicy.leave() }
         while shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getsLocked == 0 {
-            if lane.mayPop, let item = fastGet() {
+            if lane.mayPop(run: run), let item = fastGet() {
                 SpinPolicy.caught(shared.getSpin)
                 return item
             }
             round &+= 1
-            if round & 3 == 0 && MonotonicDeadline.nanosecondsNow() - started > budget { return nil }
+            if round & 3 == 0 {
+                let now = MonotonicDeadline.nanosecondsNow()
+                if now > until { return nil }
+                if run > 1 && now - started > SpinPolicy.runNanoseconds {
+                    run = 1
+                    shared.getRun.pointee.store(1, ordering: .relaxed)
+                }
+            }
             SpinPolicy.pause(round)
         }
         return nil
@@ -194,24 +216,33 @@ extension JanusQueue {
         guard let lane else { return false }
         let budget = shared.putSpin.pointee.load(ordering: .relaxed)
         let stop = QueueFlags.putsLocked | QueueFlags.shutDown
+        // Room for a run first (`BoundedLane.pushRun`), for a moment; then any room.
+        var run = lane.pushRun
         var round = 0
         if budget > 0 {
             while round < SpinPolicy.quickRounds && shared.flags.pointee.load(ordering: .relaxed) & stop == 0 {
-                if lane.mayPush && fastPut(item) { return true }
+                if lane.mayPush(run: run) && fastPut(item) { return true }
                 SpinPolicy.pause(round)
                 round &+= 1
             }
         }
         started = MonotonicDeadline.nanosecondsNow()
-        guard budget > 0, SpinPolicy.enter() else { return false }
+        // A getter woken a moment ago is about to make room (`SpinPolicy.wakeWindow`).
+        let until = SpinPolicy.spinDeadline(
+            started: started, budget: budget, peerWokenAt: shared.getServedAt.pointee.load(ordering: .relaxed))
+        guard until > started, SpinPolicy.enter() else { return false }
         defer { SpinPolicy.leave() }
         while shared.flags.pointee.load(ordering: .relaxed) & stop == 0 {
-            if lane.mayPush && fastPut(item) {
+            if lane.mayPush(run: run) && fastPut(item) {
                 SpinPolicy.caught(shared.putSpin)
                 return true
             }
             round &+= 1
-            if round & 3 == 0 && MonotonicDeadline.nanosecondsNow() - started > budget { return false }
+            if round & 3 == 0 {
+                let now = MonotonicDeadline.nanosecondsNow()
+                if now > until { return false }
+                if now - started > SpinPolicy.runNanoseconds { run = 1 }
+            }
             SpinPolicy.pause(round)
         }
         return false
@@ -245,9 +276,15 @@ extension JanusQueue {
     }
 
     /// After a wait that slept: tells the policy when its hand-off came (`servedAt`, stamped by
-    /// the waker), or that it never did.
-    @inlinable func learnFromSleep(_ side: WaitSide, started: Int, served: Bool) {
-        let handOff = served ? shared.servedAt(side).pointee.load(ordering: .relaxed) - started : nil
-        SpinPolicy.slept(handOffAfter: handOff.map { Swift.max(0, $0) }, shared.spinBudget(side))
+    /// the waker), or that it never did; and, for a waiter that really slept, how long it took to
+    /// run again after that stamp (`SpinPolicy.noteWake`).
+    @inlinable func learnFromSleep(_ side: WaitSide, started: Int, served: Bool, slept: Bool = true) {
+        guard served else {
+            SpinPolicy.slept(handOffAfter: nil, shared.spinBudget(side))
+            return
+        }
+        let servedAt = shared.servedAt(side).pointee.load(ordering: .relaxed)
+        if slept { SpinPolicy.noteWake(after: MonotonicDeadline.nanosecondsNow() - servedAt) }
+        SpinPolicy.slept(handOffAfter: Swift.max(0, servedAt - started), shared.spinBudget(side))
     }
 }

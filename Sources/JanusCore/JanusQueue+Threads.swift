@@ -234,7 +234,11 @@ extension JanusQueue {
                     // slot must stay alive until it has been delivered.
                     _ = parker.park(until: nil)
                 }
-                if let learning { learnFromSleep(learning.side, started: learning.started, served: true) }
+                if let learning {
+                    // The parker makes its mutex only when it is about to sleep.
+                    learnFromSleep(
+                        learning.side, started: learning.started, served: true, slept: parker.prepared.pointee)
+                }
                 return value.pointee
             }
         }

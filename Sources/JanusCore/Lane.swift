@@ -66,6 +66,40 @@ enum Lane<Element> {
         }
     }
 
+    /// About `run` items queued (`JanusQueue.spinGet`).
+    @inline(__always)
+    @inlinable func mayPop(run: Int) -> Bool {
+        switch self {
+        case .bounded(let lane): run > 1 ? lane.mayPop(run: run) : lane.mayPop
+        case .unbounded(let lane): run > 1 ? lane.mayPop(run: run) : true
+        }
+    }
+
+    /// How many items a get that streams behind its put waits for (`JanusQueue.spinGet`): as
+    /// many as a put waits room for, or a block's worth.
+    @inlinable var popRun: Int {
+        switch self {
+        case .bounded(let lane): lane.pushRun
+        case .unbounded: UnboundedLane<Element>.itemsPerBlock
+        }
+    }
+
+    /// Room for about `run` items (`BoundedLane.pushRun`).
+    @inline(__always)
+    @inlinable func mayPush(run: Int) -> Bool {
+        switch self {
+        case .bounded(let lane): run > 1 ? lane.mayPush(run: run) : lane.mayPush
+        case .unbounded: true
+        }
+    }
+
+    @inlinable var pushRun: Int {
+        switch self {
+        case .bounded(let lane): lane.pushRun
+        case .unbounded: 1
+        }
+    }
+
     @inlinable var count: Int {
         switch self {
         case .bounded(let lane): lane.count

@@ -112,7 +112,7 @@ public enum JanusSelect {
     /// callers that alternate do not each see a fixed residue.
     @inlinable static func startIndex(_ count: Int) -> Int {
         guard count > 1 else { return 0 }
-        var z = UInt64(truncatingIfNeeded: selectCalls.wrappingAdd(1, ordering: .relaxed).oldValue)
+        var z = UInt64(truncatingIfNeeded: shim_select_calls_next())
         z = z &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -289,9 +289,6 @@ final class SelectListed: @unchecked Sendable {
 
     @inlinable init(count: Int) { flags = [Bool](repeating: false, count: count) }
 }
-
-/// The calls of every select in the process, for `JanusSelect.startIndex`.
-@usableFromInline let selectCalls = Atomic<UInt>(0)
 
 extension JanusQueue {
     /// A select's non-blocking get: lock-free while nobody waits, else one locked event.

@@ -20,12 +20,13 @@ struct SharedState {
     @usableFromInline let lockedPuts: UnsafeMutablePointer<Atomic<Int>>
 
     @inlinable static var lineSize: Int { 128 }
-    @inlinable static var words: Int { 8 }
+    @inlinable static var words: Int { 9 }
 
     @inlinable init(lockedPuts: UnsafeMutablePointer<Atomic<Int>>) {
         self.lockedPuts = lockedPuts
         base = .allocate(byteCount: Self.lineSize * Self.words, alignment: Self.lineSize)
         for index in 0..<Self.words { word(index).initialize(to: Atomic(0)) }
+        getRun.pointee.store(1, ordering: .relaxed)
         getSpin.pointee.store(SpinPolicy.initialNanoseconds, ordering: .relaxed)
         putSpin.pointee.store(SpinPolicy.initialNanoseconds, ordering: .relaxed)
     }
@@ -51,6 +52,8 @@ struct SharedState {
     @inlinable var putServedAt: UnsafeMutablePointer<Atomic<Int>> { word(6) }
     /// `maxsize` as last given, for readers outside the lock (the state machine's is the truth).
     @inlinable var maxsize: UnsafeMutablePointer<Atomic<Int>> { word(7) }
+    /// Whether a spinning get waits a moment for a run of items (1: no; see `spinGet`).
+    @inlinable var getRun: UnsafeMutablePointer<Atomic<Int>> { word(8) }
 }
 
 /// Which kind of wait a `SpinPolicy` budget is for.

@@ -378,6 +378,14 @@ struct UnboundedLane<Element> {
         }
     }
 
+    /// True when about `run` items are queued: a hint for a spinning get, from the two indexes
+    /// alone (a block is only ever read after a compare-and-swap that proves it live).
+    @inlinable func mayPop(run: Int) -> Bool {
+        let tail = tailWord.pointee.load(ordering: .relaxed)
+        let head = headWord.pointee.load(ordering: .relaxed)
+        return Self.ordinal(tail) &- Self.ordinal(head) >= run
+    }
+
     /// Every put that ever reserved a slot (the put side of `unfinishedTasks`).
     @inlinable var pushCount: Int {
         Self.ordinal(tailWord.pointee.load(ordering: .sequentiallyConsistent))

@@ -33,6 +33,46 @@ struct LaneTests {
         }
     }
 
+    /// The run hints a spinning put and get poll (`BoundedLane.pushRun`, `Lane.popRun`): exact
+    /// when one thread moves the lane, across many laps of the ring and blocks of the list.
+    @Test("run hints: room for a run, a run of items, across laps and blocks", arguments: Flavour.allCases)
+    func runHints(flavour: Flavour) {
+        let lane = flavour.make()
+        defer {
+            _ = lane.drain()
+            lane.deallocate()
+        }
+        let capacity = flavour.capacity ?? 1000
+        let run = flavour.capacity.map { _ in lane.pushRun } ?? lane.popRun
+        #expect(run == (flavour == .ring64 ? 8 : flavour == .list ? UnboundedLane<Int>.itemsPerBlock : 1))
+        var queued = 0
+        var next = 0
+        var taken = 0
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            // Random steps in and out, so that the head and the tail pass every index and lap.
+            if Bool.random(using: &generator) && queued < capacity {
+                #expect(lane.push(next) == .pushed)
+                next += 1
+                queued += 1
+            } else if queued > 0 {
+                #expect(lane.pop() == taken)
+                taken += 1
+                queued -= 1
+            }
+            for probe in [1, 2, run, Swift.max(1, run - 1)] where probe <= capacity {
+                // The list's single-item hint is always "try" (its pop is the cheapest look).
+                let expected = flavour == .list && probe == 1 ? true : queued >= probe
+                #expect(lane.mayPop(run: probe) == expected, "mayPop(run: \(probe)) with \(queued)")
+                if flavour.capacity != nil {
+                    #expect(
+                        lane.mayPush(run: probe) == (capacity - queued >= probe),
+                        "mayPush(run: \(probe)) with \(queued)")
+                }
+            }
+        }
+    }
+
     @Test("single thread: FIFO order, the bound, counts", arguments: Flavour.allCases)
     func singleThread(flavour: Flavour) {
         let lane = flavour.make()
