@@ -233,6 +233,47 @@ static double run_t2t(janus_kind kind, size_t maxsize, int with_fd) {
     return N / dt;
 }
 
+/* Select: one C thread puts 1..N round-robin into `queues` FIFO queues of 1024; one C thread
+ * takes them with janus_select over all of them (a fan-in; Go's select and crossbeam's Select
+ * in the peers do the same). With one queue this is a select of one, against a plain get. */
+typedef struct {
+    janus_queue **qs;
+    int queues;
+} select_feed;
+
+static void *put_round_robin(void *arg) {
+    select_feed *f = arg;
+    for (long i = 1; i <= N; i++) {
+        janus_status s = janus_queue_put(f->qs[i % f->queues], (void *)(intptr_t)i, JANUS_WAIT_FOREVER);
+        if (s != JANUS_OK) die("put", s);
+    }
+    return NULL;
+}
+
+static double run_select_t2t(int queues) {
+    janus_queue *qs[8];
+    janus_select_op ops[8];
+    for (int k = 0; k < queues; k++) {
+        qs[k] = janus_queue_new(JANUS_FIFO, 1024);
+        ops[k] = (janus_select_op){qs[k], JANUS_SELECT_GET, NULL};
+    }
+    select_feed f = {qs, queues};
+    double t0 = now_s();
+    pthread_t t = start(put_round_robin, &f);
+    long sum = 0;
+    for (long i = 1; i <= N; i++) {
+        size_t which;
+        janus_status s = janus_select(ops, (size_t)queues, &which, JANUS_WAIT_FOREVER);
+        if (s != JANUS_OK) die("select", s);
+        sum += (long)(intptr_t)ops[which].item;
+    }
+    double dt = now_s() - t0;
+    pthread_join(t, NULL);
+    for (int k = 0; k < queues; k++) janus_queue_free(qs[k]);
+    check_sum(sum, N, "select");
+    return N / dt;
+}
+
 static double run_t2t_batch(size_t maxsize) {
     janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
     range_arg a = {q, 1, N, 0};
@@ -585,6 +626,9 @@ int main(int argc, char **argv) {
     FIGURE("janus_c_batch256_t2t_unbounded", "items/s", run_t2t_batch(0));
     FIGURE("janus_c_batch256_t2t_1024", "items/s", run_t2t_batch(1024));
     FIGURE("janus_c_fd_t2t_1024", "items/s", run_t2t(JANUS_FIFO, 1024, 1));
+    FIGURE("janus_c_select1_t2t_1024", "items/s", run_select_t2t(1));
+    FIGURE("janus_c_select2_t2t_1024", "items/s", run_select_t2t(2));
+    FIGURE("janus_c_select8_t2t_1024", "items/s", run_select_t2t(8));
     FIGURE("janus_c_lifo_t2t_1024", "items/s", run_t2t(JANUS_LIFO, 1024, 0));
     FIGURE("janus_c_priority_t2t_1024", "items/s", run_t2t(JANUS_PRIORITY, 1024, 0));
     FIGURE("janus_c_allocs_per_million_t2a_unbounded", "allocs", run_allocs_per_million(0));

@@ -36,6 +36,12 @@ TARGETS = [
     ("Python asyncio -> thread, unbounded, vs culsans", "python_janus_swift_a2t_unbounded", "python_culsans_a2t_unbounded", "ge", 3),
     ("Python asyncio -> thread, 1024, vs culsans", "python_janus_swift_a2t_1024", "python_culsans_a2t_1024", "ge", 3),
     ("Python round trip thread -> asyncio -> thread", "python_janus_swift_rtt_t_a_t", "python_janus_rtt_t_a_t", "le", 0.2),
+    ("select of 1 queue vs a plain get, thread -> thread, 1024", "janus_c_select1_t2t_1024", "janus_c_t2t_1024", "ge", 1 / 1.3),
+    ("select over 2 queues vs a plain get, thread -> thread, 1024", "janus_c_select2_t2t_1024", "janus_c_t2t_1024", "ge", 0.5),
+    ("select over 2 queues vs Go select", "janus_c_select2_t2t_1024", "go_chan_select2_t2t_1024", "ge", 1.0),
+    ("select over 8 queues vs Go select", "janus_c_select8_t2t_1024", "go_chan_select8_t2t_1024", "ge", 1.0),
+    ("select over 2 queues vs crossbeam Select", "janus_c_select2_t2t_1024", "crossbeam_select2_t2t_1024", "ge", 1.0),
+    ("select over 8 queues vs crossbeam Select", "janus_c_select8_t2t_1024", "crossbeam_select8_t2t_1024", "ge", 1.0),
     ("heap bytes per queued pointer", "janus_c_bytes_per_queued_pointer", None, "le", 16),
     ("allocations per million items, steady stream, unbounded", "janus_c_allocs_per_million_t2a_unbounded", None, "le", 100),
     ("allocations per million items, steady stream, 1024", "janus_c_allocs_per_million_t2a_1024", None, "le", 100),
@@ -57,6 +63,16 @@ IMPLEMENTATIONS = [
     ("python_janus", "Python janus"),
     ("python_culsans", "culsans"),
 ]
+
+
+def spreads(path):
+    """name -> (min, max, rounds) from the `# spread` lines that --medians writes."""
+    found = {}
+    for line in open(path):
+        parts = line.split()
+        if len(parts) == 6 and parts[:2] == ["#", "spread"]:
+            found[parts[2]] = (float(parts[3]), float(parts[4]), int(parts[5]))
+    return found
 
 
 def read(path):
@@ -90,6 +106,9 @@ def medians(path):
         units[parts[0]] = parts[2]
     for name in order:
         print(f"{name} {statistics.median(values[name]):.2f} {units[name]}")
+        # Every round counts, not only the median: the slowest and fastest round, as a comment
+        # line that the readers of the medians pass over (spreads() reads it).
+        print(f"# spread {name} {min(values[name]):.2f} {max(values[name]):.2f} {len(values[name])}")
 
 
 def split(name):
@@ -126,6 +145,20 @@ def summary(path):
         met += achieved
         print(f"  {'met ' if achieved else 'MISS'} {what:<53} {text}")
     print(f"  {met} of {known} targets met")
+
+    # One speed: for janus's throughput figures, the slowest round against the median.
+    spread = spreads(path)
+    print("\nspread over the rounds (janus throughput: slowest round >= 0.7x the median):")
+    steady = total = 0
+    for name, (value, unit) in figures.items():
+        if not name.startswith("janus_") or unit != "items/s" or name not in spread:
+            continue
+        low, high, rounds = spread[name]
+        ok = low >= 0.7 * value
+        total += 1
+        steady += ok
+        print(f"  {'ok  ' if ok else 'SLOW'} {name:<44} median {show(value, unit)}, rounds {show(low, unit)} - {show(high, unit)} ({rounds})")
+    print(f"  {steady} of {total} janus throughput figures without a slow round")
 
     scenarios = {}
     for name, (value, unit) in figures.items():

@@ -15,6 +15,25 @@ public enum SelectOperation<Element: Sendable>: Sendable {
         case .put(_, let queue): return queue
         }
     }
+
+    @inlinable var side: WaitSide {
+        switch self {
+        case .get: return .get
+        case .put: return .put
+        }
+    }
+
+    /// Whether a spinning select should try this operation now: the lane's hint while the
+    /// queue uses its lane. False for a queue without one: a try there takes the lock, and a
+    /// spin must not hammer the lock its queue's other side needs.
+    @inlinable var mayHappen: Bool {
+        let queue = self.queue
+        guard queue.usesLane, let lane = queue.lane else { return false }
+        switch self {
+        case .get: return lane.mayPop
+        case .put: return lane.mayPush
+        }
+    }
 }
 
 /// What a select did: exactly one of its operations, by its index in the array given.
@@ -110,7 +129,7 @@ public enum JanusSelect {
 
     /// Where a select starts looking: a process-wide counter, scrambled (splitmix64) so that
     /// callers that alternate do not each see a fixed residue.
-    @inlinable static func startIndex(_ count: Int) -> Int {
+    @inlinable package static func startIndex(_ count: Int) -> Int {
         guard count > 1 else { return 0 }
         var z = UInt64(truncatingIfNeeded: shim_select_calls_next())
         z = z &* 0x9E37_79B9_7F4A_7C15
@@ -122,9 +141,11 @@ public enum JanusSelect {
 
     /// One non-blocking try of every operation, from `start` round; the first that happens
     /// ends it. Each try performs at most one operation and the loop stops at the first.
-    @inlinable static func tryAll<Element>(_ operations: [SelectOperation<Element>], start: Int) -> (
-        Int, Result<Element?, QueueError>
-    )? {
+    @inlinable static func tryAll<Element, Operations: RandomAccessCollection>(_ operations: Operations, start: Int)
+        -> (
+            Int, Result<Element?, QueueError>
+        )? where Operations.Element == SelectOperation<Element>, Operations.Index == Int
+    {
         let count = operations.count
         for step in 0..<count {
             let index = (start + step) % count
@@ -148,10 +169,10 @@ public enum JanusSelect {
 
     /// Lists `waiter` on every queue, from `start` round, until one registration performs its
     /// operation or finds the waiter decided. Marks the listed operations in `listed`.
-    @inlinable static func register<Element>(
-        _ operations: [SelectOperation<Element>], _ waiter: SelectWaiter<Element>, start: Int,
+    @inlinable static func register<Element, Operations: RandomAccessCollection>(
+        _ operations: Operations, _ waiter: SelectWaiter<Element>, start: Int,
         listed: inout [Bool]
-    ) {
+    ) where Operations.Element == SelectOperation<Element>, Operations.Index == Int {
         let count = operations.count
         for step in 0..<count {
             let index = (start + step) % count
@@ -174,9 +195,9 @@ public enum JanusSelect {
     }
 
     /// Takes `waiter` out of every line it is listed in. After it is decided.
-    @inlinable static func withdraw<Element>(
-        _ operations: [SelectOperation<Element>], _ waiter: SelectWaiter<Element>, listed: [Bool]
-    ) {
+    @inlinable static func withdraw<Element, Operations: RandomAccessCollection>(
+        _ operations: Operations, _ waiter: SelectWaiter<Element>, listed: [Bool]
+    ) where Operations.Element == SelectOperation<Element>, Operations.Index == Int {
         for index in operations.indices where listed[index] {
             let queue = operations[index].queue
             var wakeups = Wakeups<Element>()
@@ -188,13 +209,19 @@ public enum JanusSelect {
     }
 
     /// The blocking select: nil when nothing happened before the deadline.
-    @inlinable package static func threadSelect<Element>(_ operations: [SelectOperation<Element>], _ wait: ThreadWait)
-        -> (Int, Result<Element?, QueueError>)?
-    {
-        let start = startIndex(operations.count)
+    @inlinable package static func threadSelect<Element, Operations: RandomAccessCollection>(
+        _ operations: Operations, _ wait: ThreadWait, start chosen: Int? = nil
+    ) -> (Int, Result<Element?, QueueError>)?
+    where Operations.Element == SelectOperation<Element>, Operations.Index == Int {
+        if operations.count == 1 { return threadSelectOne(operations[0], wait) }
+        // `chosen`: the start of a first look the caller made already (the C library's lock-free
+        // one), so that the rotation, and with it the fairness, is the same.
+        let start = chosen ?? startIndex(operations.count)
         if let done = tryAll(operations, start: start) { return done }
         guard case .until(let deadline) = wait else { return nil }
-        return ThreadParker.withParker { parker -> (Int, Result<Element?, QueueError>)? in
+        var started = 0
+        if let done = spinAll(operations, start: start, started: &started) { return done }
+        let decided = ThreadParker.withParker { parker -> (Int, Result<Element?, QueueError>)? in
             let waiter = SelectWaiter<Element>(parker: parker)
             var listed = [Bool](repeating: false, count: operations.count)
             register(operations, waiter, start: start, listed: &listed)
@@ -209,20 +236,114 @@ public enum JanusSelect {
             withdraw(operations, waiter, listed: listed)
             return (waiter.winner!, waiter.outcome!)
         }
+        if let (index, _) = decided { learnFromSleep(operations[index], started: started) }
+        return decided
+    }
+
+    /// A select of one operation is that get or put, with its lock-free path and its spin.
+    @inlinable static func threadSelectOne<Element>(_ operation: SelectOperation<Element>, _ wait: ThreadWait)
+        -> (Int, Result<Element?, QueueError>)?
+    {
+        switch operation {
+        case .get(let queue):
+            switch queue.threadGet(wait) {
+            case .success(let item): return (0, .success(item))
+            case .failure(.shutDown): return (0, .failure(.shutDown))
+            case .failure: return nil  // empty: no item within the timeout
+            }
+        case .put(let item, let queue):
+            switch queue.threadPut(item, wait) {
+            case .success: return (0, .success(nil))
+            case .failure(.shutDown): return (0, .failure(.shutDown))
+            case .failure: return nil  // full: no room within the timeout
+            }
+        }
+    }
+
+    /// Before a select registers: tries its operations again while that pays, as a single get
+    /// or put spins (`SpinPolicy`), within the largest budget its lane-using queues have learned
+    /// for their operations' sides, polling the lanes' hints between the tries (a select whose
+    /// queues all left their lanes does not spin). A select that registers
+    /// costs a lock per queue twice and, on a FIFO queue, its lock-free path (see the type's
+    /// comment), so a stream that keeps coming within the spin never pays that. When it gives
+    /// up, `started` is when the wait began.
+    @inlinable static func spinAll<Element, Operations: RandomAccessCollection>(
+        _ operations: Operations, start: Int, started: inout Int
+    )
+        -> (Int, Result<Element?, QueueError>)?
+    where Operations.Element == SelectOperation<Element>, Operations.Index == Int {
+        var budget = 0
+        for operation in operations where operation.queue.usesLane {
+            budget = Swift.max(
+                budget, operation.queue.shared.spinBudget(operation.side).pointee.load(ordering: .relaxed))
+        }
+        started = MonotonicDeadline.nanosecondsNow()
+        guard budget > 0, SpinPolicy.enter() else { return nil }
+        defer { SpinPolicy.leave() }
+        var round = 0
+        while true {
+            SpinPolicy.pause(round)
+            round &+= 1
+            if operations.contains(where: { $0.mayHappen }), let done = tryAll(operations, start: start) {
+                let operation = operations[done.0]
+                SpinPolicy.caught(operation.queue.shared.spinBudget(operation.side))
+                return done
+            }
+            if round & 3 == 0 && MonotonicDeadline.nanosecondsNow() - started > budget { return nil }
+        }
+    }
+
+    /// After a select that waited: what the spin policy of the queue that served it learns.
+    @inlinable static func learnFromSleep<Element>(_ operation: SelectOperation<Element>, started: Int) {
+        let waited = MonotonicDeadline.nanosecondsNow() - started
+        SpinPolicy.slept(handOffAfter: waited, operation.queue.shared.spinBudget(operation.side))
     }
 
     /// The async select: `.timedOut` or `.cancelled` when nothing happened.
     @inlinable package static func taskSelect<Element>(_ operations: [SelectOperation<Element>], _ wait: TaskWait) async
         -> Result<SelectDecision<Element>, QueueError>
     {
+        if operations.count == 1 { return await taskSelectOne(operations[0], wait) }
         let start = startIndex(operations.count)
         if let (index, result) = tryAll(operations, start: start) {
             return .success(SelectDecision(index: index, result: result))
         }
         guard case .until(let timeout) = wait else { return .failure(.timedOut) }
-        guard let timeout else { return await suspendSelect(operations, start: start) }
-        return await operations[0].queue.withTimeout(timeout, reporting: .timedOut) {
-            await suspendSelect(operations, start: start)
+        var started = 0
+        if let (index, result) = spinAll(operations, start: start, started: &started) {
+            return .success(SelectDecision(index: index, result: result))
+        }
+        let decided: Result<SelectDecision<Element>, QueueError>
+        if let timeout {
+            decided = await operations[0].queue.withTimeout(timeout, reporting: .timedOut) {
+                await suspendSelect(operations, start: start)
+            }
+        } else {
+            decided = await suspendSelect(operations, start: start)
+        }
+        if case .success(let decision) = decided { learnFromSleep(operations[decision.index], started: started) }
+        return decided
+    }
+
+    /// A select of one operation is that get or put (`threadSelectOne`).
+    @inlinable static func taskSelectOne<Element>(_ operation: SelectOperation<Element>, _ wait: TaskWait) async
+        -> Result<SelectDecision<Element>, QueueError>
+    {
+        switch operation {
+        case .get(let queue):
+            switch await queue.taskGet(wait) {
+            case .success(let item): return .success(SelectDecision(index: 0, result: .success(item)))
+            case .failure(.shutDown): return .success(SelectDecision(index: 0, result: .failure(.shutDown)))
+            case .failure(.cancelled): return .failure(.cancelled)
+            case .failure: return .failure(.timedOut)
+            }
+        case .put(let item, let queue):
+            switch await queue.taskPut(item, wait) {
+            case .success: return .success(SelectDecision(index: 0, result: .success(nil)))
+            case .failure(.shutDown): return .success(SelectDecision(index: 0, result: .failure(.shutDown)))
+            case .failure(.cancelled): return .failure(.cancelled)
+            case .failure: return .failure(.timedOut)
+            }
         }
     }
 
@@ -292,8 +413,17 @@ final class SelectListed: @unchecked Sendable {
 
 extension JanusQueue {
     /// A select's non-blocking get: lock-free while nobody waits, else one locked event.
+    /// True when the lock-free path's failure to get (or put) is the answer the lock would give:
+    /// the lane holds every item while the queue uses it, and nobody waits and the queue is not
+    /// shut down, so an empty (full) lane means the operation cannot happen now.
+    @inlinable package func laneSaysNo(toGet get: Bool) -> Bool {
+        let stop = get ? QueueFlags.getsLocked | QueueFlags.shutDown : QueueFlags.putsLocked | QueueFlags.shutDown
+        return usesLane && shared.flags.pointee.load(ordering: .relaxed) & stop == 0
+    }
+
     @inlinable func selectTryGet() -> QueueStateMachine<Element>.GetOutcome {
         if let item = fastGet() { return .item(item) }
+        if laneSaysNo(toGet: true) { return .empty }
         var wakeups = Wakeups<Element>()
         lock.lock()
         let outcome = state.pointee.get(&wakeups)
@@ -305,6 +435,7 @@ extension JanusQueue {
     /// A select's non-blocking put.
     @inlinable func selectTryPut(_ item: Element) -> QueueStateMachine<Element>.PutOutcome {
         if fastPut(item) { return .inserted }
+        if laneSaysNo(toGet: false) { return .full }
         var wakeups = Wakeups<Element>()
         lock.lock()
         let outcome = state.pointee.put(item, &wakeups)

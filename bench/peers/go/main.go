@@ -276,4 +276,62 @@ func main() {
 	b.rtt()
 	b.slow("slow50us", 50*time.Microsecond, 20000)
 	b.slow("slow1ms", time.Millisecond, 2000)
+	b.selectRate("select2_t2t_1024", 2)
+	b.selectRate("select8_t2t_1024", 8)
+}
+
+// selectTransfer: one thread sends 1..=n round-robin into `queues` channels of 1024, another
+// receives them with a select over all of them (the select statement, written out).
+func (b *bench) selectTransfer(queues int) time.Duration {
+	chs := make([]chan uint64, 8)
+	for i := range chs {
+		chs[i] = make(chan uint64, capacity)
+	}
+	done := make(chan tally, 1)
+	start(thread, func() {
+		var t tally
+		for t.count < b.n {
+			var v uint64
+			if queues == 2 {
+				select {
+				case v = <-chs[0]:
+				case v = <-chs[1]:
+				}
+			} else {
+				select {
+				case v = <-chs[0]:
+				case v = <-chs[1]:
+				case v = <-chs[2]:
+				case v = <-chs[3]:
+				case v = <-chs[4]:
+				case v = <-chs[5]:
+				case v = <-chs[6]:
+				case v = <-chs[7]:
+				}
+			}
+			t.sum += v
+			t.count++
+		}
+		t.done = time.Now()
+		done <- t
+	})
+	begin := time.Now()
+	k := uint64(queues)
+	start(thread, func() {
+		for v := uint64(1); v <= b.n; v++ {
+			chs[v%k] <- v
+		}
+	})
+	t := <-done
+	check("select", []tally{t}, b.n)
+	return t.done.Sub(begin)
+}
+
+func (b *bench) selectRate(id string, queues int) {
+	fmt.Fprintf(os.Stderr, "  %s%s\n", prefix, id)
+	rates := make([]float64, b.runs)
+	for r := range rates {
+		rates[r] = float64(b.n) / b.selectTransfer(queues).Seconds()
+	}
+	report(id, median(rates), "items/s")
 }

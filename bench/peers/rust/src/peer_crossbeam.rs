@@ -29,4 +29,34 @@ impl ThreadApi for Flavour {
 
 pub fn run(b: &Bench) {
     b.thread_suite(PREFIX, &Flavour(None), &Flavour(Some(1024)));
+    for queues in [2usize, 8] {
+        let id = format!("select{queues}_t2t_1024");
+        b.rate(PREFIX, &id, |what| select_round(b.n, queues, what));
+    }
+}
+
+/// One thread sends 1..=n round-robin into `queues` channels of 1024; another receives them
+/// with a `Select` over all of them.
+fn select_round(n: u64, queues: usize, what: &str) -> std::time::Duration {
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..queues).map(|_| crossbeam_channel::bounded::<u64>(1024)).unzip();
+    let begin = std::time::Instant::now();
+    let feeder = std::thread::spawn(move || {
+        for v in 1..=n {
+            txs[(v % queues as u64) as usize].send(v).expect("receiver gone");
+        }
+    });
+    let mut tally = crate::Tally::new();
+    let mut sel = crossbeam_channel::Select::new();
+    for rx in &rxs {
+        sel.recv(rx);
+    }
+    for _ in 0..n {
+        let oper = sel.select();
+        let index = oper.index();
+        tally.add(oper.recv(&rxs[index]).expect("sender gone"));
+    }
+    let elapsed = begin.elapsed();
+    feeder.join().expect("feeder panicked");
+    crate::check(what, &[tally.finish()], n);
+    elapsed
 }
