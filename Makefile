@@ -99,7 +99,8 @@ test-examples: lib
 # Reliability (Tests/stress, Tests/fuzz): a short stress run plus the hostile callers, the same
 # under ASan+UBSan, 30 s of the stress test against the ThreadSanitizer library, 30 s of
 # libFuzzer on the committed corpus, valgrind over the examples and the stress tests.
-# `make soak SECONDS=3600` runs the stress test for as long as asked, `make soak-tsan` the same
+# `make soak SECONDS=3600` runs the stress test for as long as asked (then the select stress
+# test for a quarter of that), `make soak-tsan` the same
 # against the ThreadSanitizer build; a failing round prints its seed, and `make soak SEED=...`
 # starts a run with that round.
 STRESS_SECONDS ?= 5
@@ -143,6 +144,7 @@ test-stress-tsan: lib-tsan
 
 soak: lib
 	$(MAKE) -C Tests/stress LIBDIR=$(RELEASE) soak SECONDS=$(SECONDS) SEED=$(SEED)
+	$(MAKE) -C Tests/c LIBDIR=$(RELEASE) soak-select SECONDS=$$(( $(SECONDS) / 4 + 1 ))
 
 soak-tsan: lib-tsan
 	$(TSAN_STRESS_ENV) $(MAKE) -C Tests/stress LIBDIR=$(TSAN_LIB) OUT=bin-tsan CC=$(CLANG) \

@@ -12,7 +12,9 @@ public func janus_select(
 ) -> janus_status {
     guard let ops, let index_out, count > 0, count <= JanusSelect.maxOperations else { return JANUS_EINVAL }
     guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
-    if count == 1 { return selectOne(&ops[0], index_out, wait) }
+    // One operation that may wait is that get or put (a no-wait one goes the select way below,
+    // which leaves the queue's descriptors alone as a no-wait get would not).
+    if count == 1, case .until = wait { return selectOne(&ops[0], index_out, wait) }
     for index in 0..<count {
         let op = ops[index]
         guard let handle = op.queue, op.kind == JANUS_SELECT_GET || op.kind == JANUS_SELECT_PUT else {

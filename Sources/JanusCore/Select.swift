@@ -213,7 +213,9 @@ public enum JanusSelect {
         _ operations: Operations, _ wait: ThreadWait, start chosen: Int? = nil
     ) -> (Int, Result<Element?, QueueError>)?
     where Operations.Element == SelectOperation<Element>, Operations.Index == Int {
-        if operations.count == 1 { return threadSelectOne(operations[0], wait) }
+        // One operation that may wait is that get or put; a no-wait one is a try of the select
+        // kind, which (unlike a no-wait get or put) leaves an event loop's descriptor alone.
+        if operations.count == 1, case .until = wait { return threadSelectOne(operations[0], wait) }
         // `chosen`: the start of a first look the caller made already (the C library's lock-free
         // one), so that the rotation, and with it the fairness, is the same.
         let start = chosen ?? startIndex(operations.count)
@@ -303,7 +305,7 @@ public enum JanusSelect {
     @inlinable package static func taskSelect<Element>(_ operations: [SelectOperation<Element>], _ wait: TaskWait) async
         -> Result<SelectDecision<Element>, QueueError>
     {
-        if operations.count == 1 { return await taskSelectOne(operations[0], wait) }
+        if operations.count == 1, case .until = wait { return await taskSelectOne(operations[0], wait) }
         let start = startIndex(operations.count)
         if let (index, result) = tryAll(operations, start: start) {
             return .success(SelectDecision(index: index, result: result))

@@ -399,6 +399,7 @@ static void test_fairness(void)
 enum { M = 4, PRODUCERS = 4, PER_PRODUCER = 50000, CONSUMERS = 3 };
 
 static janus_queue *g_queues[M];
+static uint64_t g_round; /* the soak's round: every round its own random streams */
 static unsigned char g_seen[PRODUCERS][PER_PRODUCER];
 static size_t g_taken; /* under g_lock */
 
@@ -413,7 +414,7 @@ static uint64_t rng_next(uint64_t *state)
 static void *stress_producer(void *arg)
 {
     uintptr_t id = (uintptr_t)arg;
-    uint64_t rng = 0x9E3779B97F4A7C15ull * (id + 1);
+    uint64_t rng = 0x9E3779B97F4A7C15ull * (id + 1) + g_round * 0xBF58476D1CE4E5B9ull;
     for (uintptr_t seq = 0; seq < PER_PRODUCER;) {
         void *item = ITEM((id << 32) | seq);
         if (id % 2 == 0) {
@@ -450,7 +451,7 @@ static void account(void *item)
 
 static void *stress_consumer(void *arg)
 {
-    uint64_t rng = 0xD1B54A32D192ED03ull * ((uintptr_t)arg + 1);
+    uint64_t rng = 0xD1B54A32D192ED03ull * ((uintptr_t)arg + 1) + g_round * 0x94D049BB133111EBull;
     size_t shut = 0;
     while (shut < M) {
         janus_select_op ops[M];
@@ -512,9 +513,26 @@ static void test_stress(void)
     printf("stress: %d items through %d queues, exactly once\n", PRODUCERS * PER_PRODUCER, M);
 }
 
-int main(void)
+/* test_select --soak SECONDS: the stress test, round after round, for that long (make soak). */
+static int soak(long seconds)
+{
+    alarm((unsigned)seconds + 300);
+    time_t end = time(NULL) + seconds;
+    long rounds = 0;
+    while (time(NULL) < end && g_failed == 0) {
+        g_round = (uint64_t)rounds++;
+        test_stress();
+    }
+    printf("select soak: %ld rounds of %d items, %s\n", rounds, PRODUCERS * PER_PRODUCER,
+           g_failed ? "FAILED" : "every item exactly once");
+    printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 3 && strcmp(argv[1], "--soak") == 0) return soak(atol(argv[2]));
     alarm(300);
     test_invalid();
     test_nowait();

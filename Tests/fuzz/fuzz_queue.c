@@ -619,6 +619,73 @@ static void op_get(slot *s, reader *r, bool timed)
         EXPECT(out == sentinel, "get answered %d but wrote *item_out", (int)st);
 }
 
+/* A no-wait select over 1 to 3 operations on the slots (a get, or a put of a new token; the
+ * same queue may come twice). The model cannot know which ready operation the rotating start
+ * picks, so it checks that the one reported was ready and that exactly it happened: a get
+ * hands out the model's next item (or answers SHUTDOWN on a shut-down, drained queue), a put
+ * goes in (or answers SHUTDOWN); every other operation did not happen (its token is still the
+ * caller's). None ready: JANUS_TIMEOUT, nothing changed. */
+static void op_select(reader *r)
+{
+    g_op = "select(NO_WAIT)";
+    size_t n = 1 + rd(r) % 3;
+    janus_select_op ops[3];
+    slot *on[3];
+    token *toks[3] = {NULL, NULL, NULL};
+    bool ready[3] = {false, false, false}, any = false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = rd(r);
+        slot *s = &g_slots[b % NSLOTS];
+        if (!s->q) {  /* only slots that exist */
+            n = i;
+            break;
+        }
+        on[i] = s;
+        discard_none(s);
+        if (b & 8) {
+            toks[i] = item_new(r, s);
+            if (toks[i]) g_reg[toks[i]->id] = T_PUTTING;
+            ops[i] = (janus_select_op){s->q, JANUS_SELECT_PUT, toks[i]};
+            ready[i] = s->shutdown || !model_full(s);
+        } else {
+            ops[i] = (janus_select_op){s->q, JANUS_SELECT_GET, NULL};
+            ready[i] = s->shutdown || s->len > 0;
+        }
+        any = any || ready[i];
+    }
+    if (n == 0) return;
+    size_t index = 99;
+    janus_status st = janus_select(ops, n, &index, JANUS_NO_WAIT);
+    if (!any) {
+        EXPECT_STATUS(st, JANUS_TIMEOUT);
+        EXPECT(index == 99, "a select that did nothing wrote its index (%zu)", index);
+    } else {
+        EXPECT(st == JANUS_OK || st == JANUS_SHUTDOWN, "select answered %d with a ready operation", (int)st);
+        EXPECT(index < n && ready[index], "select picked operation %zu, which was not ready", index);
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool won = any && i == index && index < n;
+        slot *s = on[i];
+        if (ops[i].kind == JANUS_SELECT_GET) {
+            if (!won) continue;
+            if (s->len > 0) {
+                EXPECT_STATUS(st, JANUS_OK);
+                check_got(s, ops[i].item);
+            } else {
+                EXPECT_STATUS(st, JANUS_SHUTDOWN);
+            }
+        } else if (won && !s->shutdown) {
+            EXPECT_STATUS(st, JANUS_OK);
+            if (toks[i]) g_reg[toks[i]->id] = T_QUEUED;
+            model_push(s, toks[i]);
+        } else {
+            if (won) EXPECT_STATUS(st, JANUS_SHUTDOWN);
+            if (toks[i]) token_release(toks[i], T_REFUSED);
+        }
+    }
+    for (size_t i = 0; i < n; i++) check_snapshots(on[i]);
+}
+
 #define MANY_MAX 9
 
 static void op_put_many(slot *s, reader *r, bool timed)
@@ -1118,7 +1185,7 @@ enum {
     OP_SHUTDOWN, OP_SHUTDOWN_NOW, OP_CLOSE, OP_WAIT_CLOSED, OP_BAD, OP_PUT_T, OP_GET_T,
     OP_PUT_MANY_T, OP_GET_MANY_T, OP_JOIN_T, OP_WAIT_CLOSED_T, OP_FREE,
     OP_PUT2, OP_GET2, OP_PEEK, OP_PEEK_T, OP_CLEAR, OP_SET_MAXSIZE, OP_WAITING, OP_FD,
-    OP_COUNT
+    OP_SELECT, OP_COUNT
 };
 
 static void reset_input(void)
@@ -1201,6 +1268,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_SET_MAXSIZE: op_set_maxsize(s, &r); break;
         case OP_WAITING: op_waiting(s); break;
         case OP_FD: op_fd(s, &r); break;
+        case OP_SELECT: op_select(&r); break;
         }
         if (s->q) check_snapshots(s);
         if (g_trace)
