@@ -200,7 +200,7 @@ install: lib
 # NIOAsyncSequenceProducer; Python janus) alternate round by round: BENCH_ITEMS per run,
 # BENCH_ROUNDS rounds, each figure the median. Not part of `make test`.
 BENCH_ITEMS  ?= 1000000
-BENCH_ROUNDS ?= 5
+BENCH_ROUNDS ?= 7
 bench: lib
 	$(SWIFT) build -c release --product JanusBench -Xswiftc -cross-module-optimization
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Iinclude bench/bench.c -L$(RELEASE) \
