@@ -17,7 +17,7 @@ let package = Package(
             dependencies: ["CJanusShims"]
         ),
         // include/janus.h as a Swift module, for the exact C types.
-        .target(name: "CJanus"),
+        .target(name: "CJanus", dependencies: ["CJanusShims"]),
         .target(
             name: "JanusCAPI",
             dependencies: ["JanusCore", "CJanus", "CJanusShims"]

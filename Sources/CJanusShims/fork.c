@@ -123,7 +123,17 @@ static int *own_cached_tid(void) {
     return NULL;
 }
 
+static void (*g_warm_up)(void); /* set by a constructor, before any thread can fork */
+static pthread_once_t g_warmed = PTHREAD_ONCE_INIT;
+
+void shim_set_fork_warm_up(void (*warm_up)(void)) { g_warm_up = warm_up; }
+
+static void run_warm_up(void) {
+    if (g_warm_up) g_warm_up();
+}
+
 static void prepare(void) {
+    pthread_once(&g_warmed, run_warm_up);
     pthread_mutex_lock(&g_find_lock);
     g_forking_tid = own_cached_tid();
     /* Held across the fork: two threads forking at once each find their own copy. */

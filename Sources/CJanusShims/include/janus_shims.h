@@ -84,6 +84,10 @@ static inline void shim_note_wake_ns(long ns) {
 void shim_note_tasks_started(void);
 int shim_tasks_inherited(void);
 
+/* What the thread that forks runs first, once per process, before its first fork (fork.c):
+ * the C library's warm-up (Sources/CJanus/CJanus.c says why). */
+void shim_set_fork_warm_up(void (*warm_up)(void));
+
 /* Tests: the calling thread's copy of the Swift runtime's cached thread id (0: not cached, the
  * next lock reads it), or -1 when fork.c cannot find it (a stripped runtime). */
 int shim_runtime_cached_tid(void);
