@@ -17,7 +17,7 @@ from asyncio import get_running_loop as _running_loop
 from collections import deque
 from queue import Empty as SyncQueueEmpty
 from queue import Full as SyncQueueFull
-from typing import Any, Deque, Dict, Generic, Optional, Protocol, Tuple, TypeVar
+from typing import Any, Callable, Deque, Dict, Generic, Optional, Protocol, Tuple, TypeVar
 
 from . import _janus
 
@@ -210,9 +210,20 @@ class _AsyncQueueProxy(_janus.Face, Generic[T]):
         return item  # type: ignore[no-any-return]
 
     async def _get_wait(self) -> Any:
-        w = self._waiters_for(_READABLE)
+        return await self._wait_until(_READABLE, self._try_get)
+
+    async def put(self, item: T) -> None:
+        if not self._try_put(item):
+            try_put = self._try_put
+            await self._wait_until(_WRITABLE, lambda: None if try_put(item) else _EMPTY)
+
+    async def _wait_until(self, what: int, attempt: Callable[[], Any]) -> Any:
+        """Waits on the queue's descriptor `what` until `attempt()` answers something other
+        than _EMPTY. The coroutine makes the attempt itself, after each wakeup, so an item or
+        a slot is only ever taken by the waiter that returns it: a cancelled wait takes
+        nothing."""
+        w = self._waiters_for(what)
         loop = w.loop
-        try_get = self._try_get
         while True:
             fut = loop.create_future()
             w.add(fut)
@@ -220,24 +231,9 @@ class _AsyncQueueProxy(_janus.Face, Generic[T]):
                 await fut
             finally:
                 w.done(fut)
-            item = try_get()
-            if item is not _EMPTY:
-                return item
-
-    async def put(self, item: T) -> None:
-        if not self._try_put(item):
-            w = self._waiters_for(_WRITABLE)
-            loop = w.loop
-            try_put = self._try_put
-            while True:
-                fut = loop.create_future()
-                w.add(fut)
-                try:
-                    await fut
-                finally:
-                    w.done(fut)
-                if try_put(item):
-                    return
+            result = attempt()
+            if result is not _EMPTY:
+                return result
 
     async def join(self) -> None:
         if self.unfinished_tasks == 0:
