@@ -274,6 +274,26 @@ static double run_select_t2t(int queues) {
     return N / dt;
 }
 
+/* One thread, no contention: a put and then a get, N times; nanoseconds per pair (what one
+ * operation through the C ABI costs by itself; janus_swift_pair_1024 is the Swift API's). */
+static double run_pair_ns(size_t maxsize) {
+    janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
+    long sum = 0;
+    double t0 = now_s();
+    for (long i = 1; i <= N; i++) {
+        void *item;
+        janus_status s = janus_queue_put(q, (void *)(intptr_t)i, JANUS_WAIT_FOREVER);
+        if (s != JANUS_OK) die("put", s);
+        s = janus_queue_get(q, &item, JANUS_WAIT_FOREVER);
+        if (s != JANUS_OK) die("get", s);
+        sum += (long)(intptr_t)item;
+    }
+    double dt = now_s() - t0;
+    janus_queue_free(q);
+    check_sum(sum, N, "pair");
+    return dt * 1e9 / (double)N;
+}
+
 static double run_t2t_batch(size_t maxsize) {
     janus_queue *q = janus_queue_new(JANUS_FIFO, maxsize);
     range_arg a = {q, 1, N, 0};
@@ -626,6 +646,7 @@ int main(int argc, char **argv) {
     FIGURE("janus_c_batch256_t2t_unbounded", "items/s", run_t2t_batch(0));
     FIGURE("janus_c_batch256_t2t_1024", "items/s", run_t2t_batch(1024));
     FIGURE("janus_c_fd_t2t_1024", "items/s", run_t2t(JANUS_FIFO, 1024, 1));
+    FIGURE("janus_c_pair_1024", "ns", run_pair_ns(1024));
     FIGURE("janus_c_select1_t2t_1024", "items/s", run_select_t2t(1));
     FIGURE("janus_c_select2_t2t_1024", "items/s", run_select_t2t(2));
     FIGURE("janus_c_select8_t2t_1024", "items/s", run_select_t2t(8));

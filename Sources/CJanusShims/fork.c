@@ -34,7 +34,6 @@ unsigned long shim_fork_generation_value;
 long shim_online_cores_value = 1;
 long shim_spinners_value;
 unsigned long shim_select_calls_value;
-long shim_wake_ns_value = 20000; /* until measured: the spin maximum SpinPolicy had before */
 
 static int g_tasks_started;   /* __atomic: this process may have started Swift tasks */
 static int g_tasks_inherited; /* only the child handler writes it, before any other thread */

@@ -53,6 +53,7 @@ struct Bench {
         await slow("slow50us", gap: 50, items: 20_000)
         await slow("slow1ms", gap: 1000, items: 2_000)
         await figure("batch256_t2a_unbounded") { await threadToTaskBatched(count: count, maxsize: 0) }
+        await figure("pair_1024", "ns") { putGetPairNanoseconds(count: count, maxsize: 1024) }
     }
 }
 

@@ -63,6 +63,21 @@ func threadToThread(count: Int, maxsize: Int) -> Double {
     return Double(count) / elapsed
 }
 
+/// One thread, no contention: a put and then a get, `count` times; nanoseconds per pair. What
+/// one operation costs by itself (`janus_c_pair_1024` is the same through the C ABI).
+func putGetPairNanoseconds(count: Int, maxsize: Int) -> Double {
+    let queue = JanusQueue<Int>(maxsize: maxsize)
+    var sum = 0
+    let start = now()
+    for i in 1...count {
+        try! queue.sync.put(i)
+        sum &+= try! queue.sync.get()
+    }
+    let elapsed = now() - start
+    expectSum(sum, count, "pair")
+    return elapsed * 1e9 / Double(count)
+}
+
 func threadToTaskBatched(count: Int, maxsize: Int) async -> Double {
     let queue = JanusQueue<Int>(maxsize: maxsize)
     let start = now()

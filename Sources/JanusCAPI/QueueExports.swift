@@ -44,8 +44,12 @@ public func janus_queue_put(_ q: OpaquePointer?, _ item: UnsafeMutableRawPointer
     -> janus_status
 {
     withQueue(q, orElse: JANUS_EINVAL) { queue in
+        // The lock-free put first, before the timeout is converted (most puts need no wait);
+        // only the validity check comes before it, so a bad timeout still changes nothing.
+        guard timeout_ms >= JANUS_WAIT_FOREVER else { return JANUS_EINVAL }
+        if queue.fastPut(CItem(item)) { return JANUS_OK }
         guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
-        return janus_status(queue.threadPut(CItem(item), wait))
+        return janus_status(queue.threadPutSlow(CItem(item), wait))
     }
 }
 
@@ -55,9 +59,14 @@ public func janus_queue_get(
     _ q: OpaquePointer?, _ item_out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ timeout_ms: Int64
 ) -> janus_status {
     withQueue(q, orElse: JANUS_EINVAL) { queue in
-        guard let item_out else { return JANUS_EINVAL }
+        guard let item_out, timeout_ms >= JANUS_WAIT_FOREVER else { return JANUS_EINVAL }
+        // The lock-free get first, as in janus_queue_put.
+        if let item = queue.fastGet() {
+            item_out.pointee = item.raw
+            return JANUS_OK
+        }
         guard let wait = try? ThreadWait(milliseconds: timeout_ms) else { return JANUS_EINVAL }
-        switch queue.threadGet(wait) {
+        switch queue.threadGetSlow(wait) {
         case .success(let item):
             item_out.pointee = item.raw
             return JANUS_OK

@@ -187,10 +187,8 @@ extension JanusQueue {
             }
         }
         started = MonotonicDeadline.nanosecondsNow()
-        // A putter woken a moment ago is about to put (`SpinPolicy.wakeWindow`).
-        let until = SpinPolicy.spinDeadline(
-            started: started, budget: budget, peerWokenAt: shared.putServedAt.pointee.load(ordering: .relaxed))
-        guard until > started, SpinPolicy.enter() else { return nil }
+        let until = started + budget
+        guard budget > 0, SpinPolicy.enter() else { return nil }
         defer { SpinPolicy.leave() }
         while shared.flags.pointee.load(ordering: .relaxed) & QueueFlags.getsLocked == 0 {
             if lane.mayPop(run: run), let item = fastGet() {
@@ -227,10 +225,8 @@ extension JanusQueue {
             }
         }
         started = MonotonicDeadline.nanosecondsNow()
-        // A getter woken a moment ago is about to make room (`SpinPolicy.wakeWindow`).
-        let until = SpinPolicy.spinDeadline(
-            started: started, budget: budget, peerWokenAt: shared.getServedAt.pointee.load(ordering: .relaxed))
-        guard until > started, SpinPolicy.enter() else { return false }
+        let until = started + budget
+        guard budget > 0, SpinPolicy.enter() else { return false }
         defer { SpinPolicy.leave() }
         while shared.flags.pointee.load(ordering: .relaxed) & stop == 0 {
             if lane.mayPush(run: run) && fastPut(item) {
@@ -276,15 +272,9 @@ extension JanusQueue {
     }
 
     /// After a wait that slept: tells the policy when its hand-off came (`servedAt`, stamped by
-    /// the waker), or that it never did; and, for a waiter that really slept, how long it took to
-    /// run again after that stamp (`SpinPolicy.noteWake`).
-    @inlinable func learnFromSleep(_ side: WaitSide, started: Int, served: Bool, slept: Bool = true) {
-        guard served else {
-            SpinPolicy.slept(handOffAfter: nil, shared.spinBudget(side))
-            return
-        }
-        let servedAt = shared.servedAt(side).pointee.load(ordering: .relaxed)
-        if slept { SpinPolicy.noteWake(after: MonotonicDeadline.nanosecondsNow() - servedAt) }
-        SpinPolicy.slept(handOffAfter: Swift.max(0, servedAt - started), shared.spinBudget(side))
+    /// the waker), or that it never did.
+    @inlinable func learnFromSleep(_ side: WaitSide, started: Int, served: Bool) {
+        let handOff = served ? shared.servedAt(side).pointee.load(ordering: .relaxed) - started : nil
+        SpinPolicy.slept(handOffAfter: handOff.map { Swift.max(0, $0) }, shared.spinBudget(side))
     }
 }

@@ -13,7 +13,7 @@ extension JanusQueue {
         return threadGetSlow(wait)
     }
 
-    @inlinable func threadGetSlow(_ wait: ThreadWait) -> Result<Element, QueueError> {
+    @inlinable package func threadGetSlow(_ wait: ThreadWait) -> Result<Element, QueueError> {
         var started = 0
         if case .until = wait, let item = spinGet(started: &started) { return .success(item) }
         var wakeups = Wakeups<Element>()
@@ -94,7 +94,7 @@ extension JanusQueue {
         return threadPutSlow(item, wait)
     }
 
-    @inlinable func threadPutSlow(_ item: Element, _ wait: ThreadWait) -> Result<Void, QueueError> {
+    @inlinable package func threadPutSlow(_ item: Element, _ wait: ThreadWait) -> Result<Void, QueueError> {
         var started = 0
         if case .until = wait, spinPut(item, started: &started) { return .success(()) }
         var wakeups = Wakeups<Element>()
@@ -234,11 +234,7 @@ extension JanusQueue {
                     // slot must stay alive until it has been delivered.
                     _ = parker.park(until: nil)
                 }
-                if let learning {
-                    // The parker makes its mutex only when it is about to sleep.
-                    learnFromSleep(
-                        learning.side, started: learning.started, served: true, slept: parker.prepared.pointee)
-                }
+                if let learning { learnFromSleep(learning.side, started: learning.started, served: true) }
                 return value.pointee
             }
         }

@@ -58,40 +58,12 @@ enum SpinPolicy {
     /// takes any: the time a busy get takes for a run, well under a sleep.
     @inlinable static var runNanoseconds: Int { 4_000 }
 
-    // MARK: a wake in flight
-
-    /// How long a sleeping waiter takes to run again once woken, measured here (`noteWake`):
-    /// ~5 us on bare metal, 15-100 us on a VM whose idle vCPU the host must wake.
-    @inlinable static var wakeNanoseconds: Int { shim_wake_ns() }
-
-    /// A woken waiter ran `nanoseconds` after its waker's stamp (`servedAt`). Samples beyond
-    /// 10 ms are a preempted or stopped process, not the cost of a wakeup.
-    @inlinable static func noteWake(after nanoseconds: Int) {
-        if nanoseconds > 0 && nanoseconds < 10_000_000 { shim_note_wake_ns(nanoseconds) }
-    }
-
-    /// How long after a waiter of the other side was woken a spin waits for it to come back and
-    /// end this wait: twice the measured wake latency, within 20-500 us.
-    ///
-    /// The slow mode this prevents: a consumer falls asleep (its producer was descheduled a
-    /// moment); the producer wakes it and, while the wakeup takes its ~45 us, fills the ring and
-    /// finds it full. With only its own budget (at most `maximum`, learned from hand-offs that
-    /// come while the other side runs) it would give up before the consumer runs, sleep, and
-    /// from then on the two would take turns sleeping, each wakeup costing ~1,000 items' time.
-    /// A side that has just woken the other knows its hand-off is coming, and when: spinning for
-    /// as long as the wakeup takes is the competitive choice (a block-and-wake costs the same
-    /// wait plus a wakeup of its own), and it is bounded by what was measured. A slow stream
-    /// wakes nobody on this side, so it still sleeps at once.
-    @inlinable static var wakeWindow: Int { Swift.min(500_000, Swift.max(maximum, 2 * wakeNanoseconds)) }
-
-    /// When a spin that starts at `started` with `budget` gives up: at the budget's end, or
-    /// later while a waiter of the other side, woken at `peerWokenAt`, may still be on its way.
-    @inlinable static func spinDeadline(started: Int, budget: Int, peerWokenAt: Int) -> Int {
-        let own = started + budget
-        guard peerWokenAt != 0 else { return own }
-        let window = wakeWindow
-        return started - peerWokenAt < window ? Swift.max(own, peerWokenAt + window) : own
-    }
+    // Tried and dropped: letting a side that has just woken the other spin past its budget
+    // while that wakeup is on its way (twice the wake latency measured in the process, up to
+    // 500 us). On a quiet machine it changed little (the slow mode was not sleeping: see
+    // `BoundedLane.pushRun`); on a loaded one it was ruinous: with one core taken by another
+    // process, a spinner kept the core from the very thread it had woken, the measured
+    // latency grew with it, and a bounded stream fell from 15 to 2 M items/s.
 
     /// A spin caught its hand-off.
     @inlinable static func caught(_ budget: UnsafeMutablePointer<Atomic<Int>>) {

@@ -67,16 +67,6 @@ static inline unsigned long shim_select_calls_next(void) {
     return __atomic_fetch_add(&shim_select_calls_value, 1, __ATOMIC_RELAXED);
 }
 
-/* What a sleep costs here: how long a woken waiter takes to run again after its waker stamped
- * the hand-off, in nanoseconds, averaged over recent sleeps of the whole process (SpinPolicy).
- * The update is a racy read-modify-write on purpose: an average only needs to be about right. */
-extern long shim_wake_ns_value;
-static inline long shim_wake_ns(void) { return __atomic_load_n(&shim_wake_ns_value, __ATOMIC_RELAXED); }
-static inline void shim_note_wake_ns(long ns) {
-    long old = __atomic_load_n(&shim_wake_ns_value, __ATOMIC_RELAXED);
-    __atomic_store_n(&shim_wake_ns_value, (7 * old + ns) / 8, __ATOMIC_RELAXED);
-}
-
 /* Whether Swift concurrency's threads may have been started by this process (the C library
  * says so before it starts a task) or by an ancestor it was forked from. After such a fork the
  * child has the pool's bookkeeping but none of its threads: a task started there may never
