@@ -62,7 +62,7 @@ extension QueueStateMachine {
     /// (and the selector wins its own claim), else listed in the getters' line.
     @inlinable mutating func selectGet(_ entry: SelectEntry<Element>, _ wakeups: inout Wakeups<Element>) -> SelectStep {
         settle(&wakeups)
-        leaveLane()
+        leaveLane(forGood: false, &wakeups)
         guard entry.waiter.isWaiting else { return .decided }
         // Getters still listed mean there is no item (or they come first).
         if isShutdown || (getters.isEmpty && !items.isEmpty) {
@@ -85,7 +85,7 @@ extension QueueStateMachine {
         _ entry: SelectEntry<Element>, _ item: Element, _ wakeups: inout Wakeups<Element>
     ) -> SelectStep {
         settle(&wakeups)
-        leaveLane()
+        leaveLane(forGood: false, &wakeups)
         guard entry.waiter.isWaiting else { return .decided }
         if isShutdown || (putters.isEmpty && hasRoom) {
             guard entry.waiter.claim(entry.index) else { return .decided }
