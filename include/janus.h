@@ -306,8 +306,12 @@ typedef struct janus_select_op {
  * every queue, like a get or put of its own; the queue that serves it first
  * wins, and it leaves the other lines before anyone else can pick it; a put
  * hands its item straight to a waiting select's get.
- * A FIFO queue that a select had to wait on leaves its lock-free path for
- * good (it then runs at the speed of a LIFO queue), as after a peek.
+ * A FIFO queue that a select has to wait on leaves its lock-free path while
+ * the select is listed (select waiters live in the locked buffer).  A bounded
+ * FIFO queue takes it up again as soon as it is idle: nothing left in the
+ * locked buffer, nobody waiting in its lines, not shut down.  An unbounded one,
+ * or one that was peeked at or had its limit changed, stays off it for good
+ * (it then runs at the speed of a LIFO queue).
  * Blocks up to timeout_ms.  Thread safe.
  *
  *     janus_select_op ops[2] = {

@@ -368,6 +368,39 @@ struct BoundedLane<Element> {
 
     @inlinable var isClosed: Bool { tailWord.pointee.load(ordering: .relaxed) & closedBit != 0 }
 
+    /// Opens the lane again after `close` and `drainAfterClose` (a FIFO queue that left its lane
+    /// only for a select rejoins it, `QueueStateMachine.rejoinLaneIfIdle`): clears the closed bit
+    /// and nothing else. Call under the queue lock, with the drain done and no put or get
+    /// possible under the lock meanwhile.
+    ///
+    /// Why that is all, and why every lock-free put or get still running is safe (one that read
+    /// the flags before the queue left the lane and was preempted across the leave and this):
+    /// - The drain moved `head` to the final tail and freed every drained slot for its next lap,
+    ///   so `head == tail` and each slot's stamp is the next position that maps to it: exactly an
+    ///   empty ring at that position. Positions never repeat (they only grow), so no stamp of an
+    ///   old lap can be mistaken for a new one.
+    /// - A put that read `tail` before the close compares it against the reopened tail. If the
+    ///   value is equal (the close and this restored the same word: an ABA), no put reserved
+    ///   that position in between — `tail` only ever grows, and nothing else moves it — and the
+    ///   stamp it read is still "free for this position": its reservation is an ordinary put on
+    ///   the reopened lane, which it is from then on (the state machine holds no item in the
+    ///   locked buffer, the condition of the rejoin, so it queues behind nothing). Otherwise its
+    ///   compare-and-swap fails and it looks again. A put that saw the closed bit went to the lock.
+    /// - A get that read `head` before the drain fails its compare-and-swap (the drain's claim
+    ///   moved `head` past every position that held an item, and `head` only grows), so it can
+    ///   never take a position the drain claimed; from the reopened lane it takes only items put
+    ///   after this. A get that claimed a slot before the drain and is still moving its item out
+    ///   holds that slot's stamp at "full": the put of the next lap at that slot waits for it,
+    ///   as for any slow get.
+    /// - `pushCount` counts positions, which the drain did not move: the drained items stay
+    ///   counted once (the locked buffer took them without `lockedPuts`), and puts after this
+    ///   add to it.
+    /// Sequentially consistent, like `close`: one of the lane's index operations (`FastPath.swift`).
+    @inlinable func reopen() {
+        assert(tailWord.pointee.load(ordering: .relaxed) & ~closedBit == headWord.pointee.load(ordering: .relaxed))
+        tailWord.pointee.bitwiseAnd(~closedBit, ordering: .sequentiallyConsistent)
+    }
+
     /// Takes every item out, in order, after `close`: one compare-and-swap moves `head` to the
     /// (closed, so final) tail and claims every position in between at once. A get that read
     /// `head` before it fails its own compare-and-swap and then finds the lane empty; a get that

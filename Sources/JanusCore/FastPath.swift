@@ -38,14 +38,26 @@ import Synchronization
 /// otherwise goes to the lock, where `settle` serves the listed waiters first; one that read the
 /// flag before a waiter's place started first and may finish first.
 ///
-/// Leaving the lane (`leaveLane`, for a peek or a new maxsize) closes it and drains it under
-/// the lock, then publishes `offLane`. Lock-free gets and puts that read the flags before may
+/// Leaving the lane (`leaveLane`: for good for a peek or a new maxsize, until idle for a
+/// select) closes it and drains it under the lock, then publishes `offLane`. Lock-free gets and puts that read the flags before may
 /// still be running: a put's reservation after the close fails (it comes to the lock and
 /// queues behind the drained items), and the drain claims every item with one compare-and-swap
 /// of the head, so a get still running either claimed its item before (an earlier item, handed
 /// out first) or finds the lane empty — never an item from the middle of the drain.
 /// `Tests/model/leave.pml` checks every interleaving of this with a producer and one or two
 /// consumers on each lane, and that draining item by item (the first version) breaks FIFO.
+///
+/// Rejoining the lane (`rejoinLaneIfIdle`, a bounded lane left only for a select; at the end of
+/// the event, under the lock): only with the locked buffer empty and nobody listed, so no put
+/// can go into the lane while the state machine holds older items in the buffer; the ring is
+/// reopened by clearing the tail's closed bit (after the drain it is an empty ring at its
+/// position), then the flags are published without `offLane`. A lock-free call that read the
+/// flags before the leave and runs on after the rejoin acts on the reopened lane as an ordinary
+/// call that started then: positions only grow, so its compare-and-swap either fails or (a tail
+/// word restored to the same value: no put reserved it meanwhile) is a correct reservation of
+/// the reopened ring (`BoundedLane.reopen`). `Tests/model/rejoin.pml` checks this with a
+/// producer, one or two consumers and a select leaving and rejoining twice, and that rejoining
+/// with an item still in the buffer, or with the select still listed, is caught.
 ///
 /// The invariants of `QueueStateMachine` ("a getter waits only while there are no items", "a
 /// putter only while the queue is full") hold between events except for the instructions

@@ -192,6 +192,9 @@ public final class JanusQueue<Element: Sendable>: @unchecked Sendable {
     /// queue goes through here), then signals the readiness descriptors the event asked for.
     @inline(__always)
     @inlinable func unlock() {
+        // The end of every event: the one place where a queue that left its lane for a select
+        // finds out it may use it again, before the flags say so.
+        state.pointee.rejoinLaneIfIdle()
         state.pointee.publishFlags()
         guard state.pointee.pendingSignals != 0 else {
             lock.unlock()

@@ -143,6 +143,21 @@ enum Lane<Element> {
         }
     }
 
+    /// Reopens a closed and drained lane (`BoundedLane.reopen`); false, and nothing done, for
+    /// the unbounded lane. That one's drain stores `headBlock` after it moves `head` (safe only
+    /// while the tail stays closed), and frees blocks and spares: a get that loaded the new
+    /// `head` but the old `headBlock` would use a retired block once puts came back. So an
+    /// unbounded queue that left its lane stays off it.
+    @inlinable func reopen() -> Bool {
+        switch self {
+        case .bounded(let lane):
+            lane.reopen()
+            return true
+        case .unbounded:
+            return false
+        }
+    }
+
     @inlinable func deallocate() {
         switch self {
         case .bounded(let lane): lane.deallocate()

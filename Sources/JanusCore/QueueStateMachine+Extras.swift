@@ -7,7 +7,10 @@ import CJanusShims
 /// Transitions (all under the lock, like the rest):
 /// | event           | what it does                                                            |
 /// |-----------------|-------------------------------------------------------------------------|
-/// | leaveLane       | close the lane, move its items (in order) to the locked buffer, for good |
+/// | leaveLane       | close the lane, move its items (in order) to the locked buffer; for good |
+/// |                 | for a peek or a maxsize, for a select until `rejoinLaneIfIdle`           |
+/// | rejoinLaneIfIdle| (end of every event) left for selects only, buffer empty, no getter,    |
+/// |                 | putter or peek listed, not shut down, bounded: reopen the lane           |
 /// | peek            | (leaves the lane first) the next item, left in place; empty / shut down  |
 /// | peekSuspended   | list a waiting peek, publish `readable`, settle the watchers             |
 /// | clear           | take every item out (to be destroyed), count them done, settle putters   |
@@ -24,16 +27,67 @@ import CJanusShims
 extension QueueStateMachine {
     // MARK: leaving the lane
 
-    /// Moves the items from the lane to the locked buffer and keeps them there from now on.
-    /// Puts that reserved a slot before the lane closed finish first (`drain` waits for them);
-    /// a lock-free get still running either claimed the head before the drain (an earlier item)
-    /// or finds the lane empty, since the drain claims every item at once (`FastPath.swift`).
-    @inlinable mutating func leaveLane() {
+    /// Moves the items from the lane to the locked buffer and keeps them there: for good for a
+    /// peek or a new `maxsize` (`forGood`), else (a select waiter is about to be listed) until
+    /// `rejoinLaneIfIdle` finds the queue idle. Puts that reserved a slot before the lane closed
+    /// finish first (`drain` waits for them); a lock-free get still running either claimed the
+    /// head before the drain (an earlier item) or finds the lane empty, since the drain claims
+    /// every item at once (`FastPath.swift`).
+    ///
+    /// The lists are settled again after the drain: a lock-free get may have taken an item
+    /// (or a put added one) after the caller's `settle` and before the close, and be on its way
+    /// to come in for a putter (getter) listed meanwhile — the few instructions of
+    /// `FastPath.swift` in which the invariants may not hold. On the lane the next event's
+    /// `settle` would repair that; off it, `settle` looks at the lists no more (the locked
+    /// buffer changes only in events), so the putter would wait on a queue with room for good.
+    @inlinable mutating func leaveLane(forGood: Bool, _ wakeups: inout Wakeups<Element>) {
+        // Recorded even when the lane is left already (for a select): a peek or a new maxsize
+        // after a select must not be undone by the rejoin.
+        if forGood { laneLeftForGood = true }
         guard laneActive, let lane else { return }
         lane.close()
         for item in lane.drain() { items.insert(item) }
         laneActive = false
+        if !isShutdown { settleLists(&wakeups) }
         publishFlags()
+    }
+
+    /// Called at the end of every event (`JanusQueue.unlock`, before the flags are published):
+    /// a queue that left its lane only for selects takes it up again once that is safe. The
+    /// branch that every event of a queue on its lane (or off it for good) pays is the first.
+    @inline(__always)
+    @inlinable mutating func rejoinLaneIfIdle() {
+        guard !laneActive, !laneLeftForGood else { return }
+        rejoinLaneIfIdleSlow()
+    }
+
+    /// The rejoin condition, and why each part is needed:
+    /// - not for good (a peek's item must not vanish under a lock-free get, a ring cannot
+    ///   follow a new maxsize), and a lane that can be reopened (`Lane.reopen`: bounded only);
+    /// - not shut down: the lane was closed for the shutdown too, and stays closed;
+    /// - the locked buffer is empty: every item queued is behind the items there, and the state
+    ///   machine must never believe the buffer holds items while puts go into the lane (FIFO,
+    ///   and `count` / the bound, which look at one place only);
+    /// - no getter and no putter listed, of any kind: select waiters may only be listed off the
+    ///   lane (`QueueStateMachine+Select.swift`), and dead select entries still count until
+    ///   withdrawn; a plain waiter listed off the lane was settled against the locked buffer,
+    ///   and the next event that empties the list rejoins;
+    /// - no waiting peek: a peek leaves for good anyway, so one is never listed here, but the
+    ///   check keeps the condition independent of that.
+    /// Joiners and closers may wait: a join looks at counts (`done`, `lane.pushCount +
+    /// lockedPuts`), which the lane keeps as well as the buffer, with the handshake of
+    /// `FastPath.swift`; closers wait only after shutdown. Armed readiness descriptors are fine
+    /// too: their handshake is with the lane's puts and gets, and the lane is empty, as the
+    /// buffer was.
+    @inlinable mutating func rejoinLaneIfIdleSlow() {
+        guard !isShutdown, items.isEmpty, getters.isEmpty, putters.isEmpty, peekers.isEmpty,
+            let lane, lane.reopen()
+        else { return }
+        laneActive = true
+        laneRejoins &+= 1
+        // The caller publishes the flags (without `offLane`) right after this: until then the
+        // lock-free paths go to the lock, or (with flags read before the leave) use the reopened
+        // lane as an ordinary lane, see `BoundedLane.reopen`.
     }
 
     // MARK: peek
@@ -48,7 +102,7 @@ extension QueueStateMachine {
     /// The next item, left in place (culsans `peek_nowait`).
     @inlinable mutating func peek(_ wakeups: inout Wakeups<Element>) -> PeekOutcome {
         settle(&wakeups)
-        leaveLane()
+        leaveLane(forGood: true, &wakeups)
         if let item = items.peek() { return .item(item) }
         return isShutdown ? .shutDown : .empty
     }
@@ -103,7 +157,7 @@ extension QueueStateMachine {
         let limit = Swift.max(0, newValue)
         guard limit != maxsize else { return }
         settle(&wakeups)
-        leaveLane()
+        leaveLane(forGood: true, &wakeups)
         maxsize = limit
         if !isShutdown { settleLists(&wakeups) }
         settleWatchers(&wakeups)

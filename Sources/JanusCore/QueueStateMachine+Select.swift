@@ -4,10 +4,12 @@
 /// first-come-first-served place), but it may be served by another queue at any moment, so a
 /// queue must win the waiter's claim before it performs anything for it, and once it has won it
 /// must perform at once, in the same event. Hence two rules:
-/// - select waiters are listed only in the locked buffer: the first listing leaves the lane
-///   (`leaveLane`, for good, as a peek does). There an item or room that the state machine sees
-///   under the lock cannot vanish before it is used, which a lane's lock-free gets and puts do
-///   not promise. (The select's first, non-blocking try still uses the lane: one lock-free
+/// - select waiters are listed only in the locked buffer: a listing leaves the lane
+///   (`leaveLane(forGood: false)`). There an item or room that the state machine sees under the
+///   lock cannot vanish before it is used, which a lane's lock-free gets and puts do not
+///   promise. Not for good: once no select (nor any waiter) is listed and the buffer is empty,
+///   a bounded lane is reopened at the end of the event (`rejoinLaneIfIdle`), so a stream that
+///   a select only now and then waits for runs lock-free again in between. (The select's first, non-blocking try still uses the lane: one lock-free
 ///   operation, and the select returns at once with it.)
 /// - a claim comes after the check that the operation can happen and before the operation;
 ///   a claim lost to another queue drops the entry (it is dead: its selector is served or gave
@@ -62,7 +64,7 @@ extension QueueStateMachine {
     /// (and the selector wins its own claim), else listed in the getters' line.
     @inlinable mutating func selectGet(_ entry: SelectEntry<Element>, _ wakeups: inout Wakeups<Element>) -> SelectStep {
         settle(&wakeups)
-        leaveLane()
+        leaveLane(forGood: false, &wakeups)
         guard entry.waiter.isWaiting else { return .decided }
         // Getters still listed mean there is no item (or they come first).
         if isShutdown || (getters.isEmpty && !items.isEmpty) {
@@ -85,7 +87,7 @@ extension QueueStateMachine {
         _ entry: SelectEntry<Element>, _ item: Element, _ wakeups: inout Wakeups<Element>
     ) -> SelectStep {
         settle(&wakeups)
-        leaveLane()
+        leaveLane(forGood: false, &wakeups)
         guard entry.waiter.isWaiting else { return .decided }
         if isShutdown || (putters.isEmpty && hasRoom) {
             guard entry.waiter.claim(entry.index) else { return .decided }

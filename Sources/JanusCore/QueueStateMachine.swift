@@ -63,6 +63,12 @@ struct QueueStateMachine<Element> {
     /// False once the queue has left its lane for the locked buffer (`leaveLane`): the lane is
     /// then closed and empty, and the items live in `items` like a LIFO queue's.
     @usableFromInline var laneActive: Bool
+    /// The lane was left for a peek or a new `maxsize` (`leaveLane(forGood:)`): it stays left.
+    /// A queue that left it only because a select waiter had to be listed rejoins it once idle
+    /// (`rejoinLaneIfIdle`).
+    @usableFromInline var laneLeftForGood = false
+    /// How many times the queue rejoined its lane: for tests (an event count, under the lock).
+    @usableFromInline var laneRejoins = 0
     @usableFromInline let shared: SharedState
     /// 0 means unbounded. Changed only by `setMaxsize`.
     @usableFromInline var maxsize: Int

@@ -69,9 +69,11 @@ public enum SelectOutcome<Element: Sendable>: Sendable {
 /// first-come-first-served line of every queue, like any getter or putter; the queue that
 /// serves it first wins, and it leaves the other lines before anyone else can pick it.
 ///
-/// A FIFO queue that a select had to wait on leaves its lock-free path for good (it then runs
-/// at the speed of a LIFO queue), as after a peek: select waiters live in the locked buffer,
-/// where an item seen under the lock cannot vanish before it is handed over.
+/// A FIFO queue that a select has to wait on leaves its lock-free path while the select is
+/// listed: select waiters live in the locked buffer, where an item seen under the lock cannot
+/// vanish before it is handed over. A bounded FIFO queue rejoins its lane once it is idle again
+/// (`QueueStateMachine.rejoinLaneIfIdle`); an unbounded one stays off it for good (it then runs
+/// at the speed of a LIFO queue), as after a peek.
 public enum JanusSelect {
     /// The most operations one select may have.
     public static var maxOperations: Int { 64 }

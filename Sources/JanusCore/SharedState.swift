@@ -106,7 +106,8 @@ enum QueueFlags {
     /// A quiet writable descriptor waits for room: a lock-free get must come in to tell it.
     @inlinable static var writable: Int { 32 }
     /// The queue left its lane for the locked buffer (`QueueStateMachine.leaveLane`): the
-    /// lock-free paths have nothing to do.
+    /// lock-free paths have nothing to do. Cleared again when a bounded queue that left only for
+    /// a select rejoins its lane (`rejoinLaneIfIdle`).
     @inlinable static var offLane: Int { 64 }
 
     /// What makes a lock-free put come in after it has put its item.

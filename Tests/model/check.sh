@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the models exhaustively with spin in every configuration below -- handshake.pml (the
 # lock-free path against the waiters), leave.pml (leaving the lane against lock-free calls
-# still running) and select.pml (one select waiter listed on two queues, claimed once) -- and checks that each deliberately broken variant (MUTANT=n) is caught: a
+# still running), rejoin.pml (leaving it for a select and rejoining it, again, while lock-free
+# calls that read the flags before either are still running) and select.pml (one select waiter listed on two queues, claimed once) -- and checks that each deliberately broken variant (MUTANT=n) is caught: a
 # model that cannot fail proves nothing. Two checks at a time; prints one line per check and then "N passed, N failed".
 # Needs spin and a C compiler (CC; the Makefile passes the toolchain's clang, which compiles
 # spin's verifier several times faster than gcc).
@@ -67,6 +68,12 @@ echo leave-ring1           ok leave.pml -DLANE=1 -DCAP=1
 echo leave-ring2-2g        ok leave.pml -DLANE=1 -DCAP=2 -DNG=2
 echo leave-list            ok leave.pml -DLANE=2
 echo leave-list-2g         ok leave.pml -DLANE=2 -DNG=2
+# Leaving the ring for a select and rejoining it (twice) while lock-free puts and gets are on
+# their way, with the select served under the lock or giving up.
+echo rejoin-ring2          ok rejoin.pml -DCAP=2
+echo rejoin-ring1          ok rejoin.pml -DCAP=1
+echo rejoin-ring3-4items   ok rejoin.pml -DCAP=3 -DN=4
+echo rejoin-ring2-2g       ok rejoin.pml -DCAP=2 -DNG=2 -DN=2
 # A select over two queues: two servers, a deadline (threads) or a cancellation (tasks), and a
 # plain getter competing on one queue.
 echo select-thread         ok select.pml
@@ -92,10 +99,12 @@ echo mutant12-withdraw-after-serving caught select.pml -DMUTANT=2
 echo mutant13-deadline-no-cas caught select.pml -DMUTANT=3
 echo mutant14-resume-no-rendezvous caught select.pml -DTASK=1 -DMUTANT=4
 echo mutant15-dead-entry-kept caught select.pml -DG=1 -DMUTANT=5
+echo mutant16-rejoin-buffer-full caught rejoin.pml -DMUTANT=1
+echo mutant17-rejoin-while-listed caught rejoin.pml -DMUTANT=2
 } | xargs -P 2 -L 1 bash -c 'verify "$@"' _ | tee "$work/results"
 
 passed=$(grep -c '  ok' "$work/results")
 failed=$(grep -c '  FAIL' "$work/results")
 [ -z "${MODEL_WORK:-}" ] && rm -rf "$work"
 echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" = 44 ]
+[ "$failed" = 0 ] && [ "$passed" = 50 ]
