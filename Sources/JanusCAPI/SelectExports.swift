@@ -31,18 +31,15 @@ public func janus_select(
     return withUnsafeTemporaryAllocation(of: SelectOperation<CItem>.self, capacity: count) { buffer in
         var made = 0
         defer { buffer.baseAddress!.deinitialize(count: made) }
+        // Every operation was checked above (queue, kind, this process's queue).
         for index in 0..<count {
             let op = ops[index]
-            guard let handle = op.queue else { return JANUS_EINVAL }
             // The caller's handle keeps the queue alive for the call (janus.h); the operation's
             // strong reference keeps it for a select still waiting when the queue is freed.
-            let queue = CQueue.fromCHandle(handle)
-            guard queue.madeInThisProcess else { return JANUS_EFORK }  // the parent's (janus.h, "fork")
-            switch op.kind {
-            case JANUS_SELECT_GET: (buffer.baseAddress! + index).initialize(to: .get(queue))
-            case JANUS_SELECT_PUT: (buffer.baseAddress! + index).initialize(to: .put(CItem(op.item), into: queue))
-            default: return JANUS_EINVAL
-            }
+            let queue = CQueue.fromCHandle(op.queue!)
+            let operation: SelectOperation<CItem> =
+                op.kind == JANUS_SELECT_GET ? .get(queue) : .put(CItem(op.item), into: queue)
+            (buffer.baseAddress! + index).initialize(to: operation)
             made += 1
         }
         let operations = UnsafeBufferPointer(start: buffer.baseAddress, count: count)

@@ -607,6 +607,25 @@ static int parse_block_timeout(PyObject *const *args, Py_ssize_t nargs, PyObject
 }
 
 /* put(item, block=True, timeout=None): queue.Queue.put. */
+/* The blocking put or get of a PriorityQueue: its heap lives in the extension, so it waits on
+ * the queue's descriptor (`what`) and tries again, until the try succeeds or `deadline` passes.
+ * Returns the last try's status, or -1 with a Python exception set. */
+static int priority_wait(Core *c, janus_ready what, int64_t deadline, int on_main, PyObject *item,
+                         PyObject **out)
+{
+    int waiting = what == JANUS_WRITABLE ? JANUS_FULL : JANUS_EMPTY, st = waiting, last;
+    for (;;) {
+        int64_t ms = next_wait(deadline, on_main, &last);
+        if (ms == 0)
+            return st;
+        if (core_poll(c, what, ms) < 0)
+            return -1;
+        st = what == JANUS_WRITABLE ? core_try_put(c, item) : core_try_get(c, out);
+        if (st != waiting)
+            return st;
+    }
+}
+
 static PyObject *Face_put(Face *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
     CORE_OR_FAIL(self);
@@ -619,16 +638,9 @@ static PyObject *Face_put(Face *self, PyObject *const *args, Py_ssize_t nargs, P
     if (st == JANUS_FULL && deadline != 0) {
         int on_main = PyThread_get_thread_ident() == main_ident, last;
         if (c->kind == JANUS_PRIORITY) {
-            for (;;) {
-                int64_t ms = next_wait(deadline, on_main, &last);
-                if (ms == 0)
-                    break;
-                if (core_poll(c, JANUS_WRITABLE, ms) < 0)
-                    return NULL;
-                st = core_try_put(c, item);
-                if (st != JANUS_FULL)
-                    break;
-            }
+            st = priority_wait(c, JANUS_WRITABLE, deadline, on_main, item, NULL);
+            if (st < 0)
+                return NULL;
         } else {
             Py_INCREF(item); /* the queue's reference if the put succeeds */
             for (;;) {
@@ -667,16 +679,9 @@ static PyObject *Face_get(Face *self, PyObject *const *args, Py_ssize_t nargs, P
     if (st == JANUS_EMPTY && deadline != 0) {
         int on_main = PyThread_get_thread_ident() == main_ident, last;
         if (c->kind == JANUS_PRIORITY) {
-            for (;;) {
-                int64_t ms = next_wait(deadline, on_main, &last);
-                if (ms == 0)
-                    break;
-                if (core_poll(c, JANUS_READABLE, ms) < 0)
-                    return NULL;
-                st = core_try_get(c, &out);
-                if (st != JANUS_EMPTY)
-                    break;
-            }
+            st = priority_wait(c, JANUS_READABLE, deadline, on_main, NULL, &out);
+            if (st < 0)
+                return NULL;
         } else {
             for (;;) {
                 int64_t ms = next_wait(deadline, on_main, &last);
