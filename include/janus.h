@@ -81,7 +81,11 @@
  *   runtime's locks record their owner's thread id, cached per thread, and
  *   fork() copies that cache into the child's first thread; libjanus clears
  *   the copy in a pthread_atfork() child handler, which needs the library's
- *   symbol table (strip --strip-debug keeps it, --strip-all does not).
+ *   symbol table (strip --strip-debug keeps it, --strip-all does not).  And
+ *   fork() copies a lock that another thread holds at that moment as held:
+ *   so the first fork() of a process also runs, in the thread that forks,
+ *   each path of this header once on queues of its own (about 2 ms), so
+ *   that nothing janus needs is still being set up by another thread.
  */
 #ifndef JANUS_H
 #define JANUS_H
